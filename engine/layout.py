@@ -1,0 +1,410 @@
+"""Page layout on the analysis image: the sheet on a desk, ruled lines, and which ink is the signature."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from backends.base import Backend
+from engine.params import Params
+
+if TYPE_CHECKING:
+    from engine.ink import InkDetection
+
+__all__ = ["find_sheet", "remove_lines", "select_signature"]
+
+_SHEET_REDUCTION = 4
+# A sheet edge is a step a pixel or two wide at 1/4 analysis scale; the soft edge
+# of a shadow spreads over tens of pixels. The ratio of the edge gradient to the
+# step's contrast tells them apart.
+_MIN_EDGE_SHARPNESS = 0.12
+_LINE_ANGLES = np.arange(-6.0, 6.01, 0.25)
+# Rounds of line search, each at the angle that fits the remaining points best.
+_LINE_ROUNDS = 8
+# Angles tried per round, strongest first, before the search gives up.
+_ANGLES_TRIED = 6
+
+
+def find_sheet(rgb: np.ndarray, params: Params, backend: Backend) -> np.ndarray | None:
+    """Find a bright sheet lying on a darker background (a desk, a scanner lid).
+
+    Returns a ``(h, w)`` uint8 mask (255 inside the sheet, with a margin taken off
+    its edges) or None when the photo shows no such sheet: the paper fills the
+    frame, or the darker area is a soft shadow rather than a desk.
+    """
+    height, width = rgb.shape[:2]
+    small_size = (max(1, width // _SHEET_REDUCTION), max(1, height // _SHEET_REDUCTION))
+    gray = backend.resize(backend.rgb_to_gray(rgb), small_size, "area")
+    smooth = backend.gaussian_blur(gray, 1.5)
+
+    threshold = backend.otsu_threshold(smooth)
+    bright = smooth > threshold
+    dark_fraction = 1.0 - float(bright.mean())
+    if not 0.02 < dark_fraction < 0.8:
+        return None
+    contrast = float(smooth[bright].mean()) - float(smooth[~bright].mean())
+    if contrast < 35:
+        return None
+
+    components = backend.connected_components(bright.view(np.uint8))
+    if components.count < 2:
+        return None
+    areas = components.stats[1:, 4]
+    sheet_label = 1 + int(np.argmax(areas))
+    if areas[sheet_label - 1] < 0.15 * bright.size:
+        return None
+    sheet = components.labels == sheet_label
+
+    # Dark holes inside the sheet (ink, shadows) belong to the sheet.
+    outside = backend.connected_components((~sheet).view(np.uint8))
+    border_labels = np.unique(
+        np.concatenate(
+            [outside.labels[0], outside.labels[-1], outside.labels[:, 0], outside.labels[:, -1]]
+        )
+    )
+    is_outside = np.zeros(outside.count, dtype=bool)
+    is_outside[border_labels] = True
+    is_outside[0] = False
+    desk = is_outside[outside.labels]
+    if not desk.any():
+        return None
+
+    gy, gx = np.gradient(gray.astype(np.float32))
+    gradient = np.hypot(gx, gy)
+    edge = desk & (backend.dilate(sheet.view(np.uint8), (3, 3)) > 0)
+    if edge.sum() < 10:
+        return None
+    # The steepest gradient near each edge pixel, so a one-pixel offset between
+    # the Otsu boundary and the true edge does not matter.
+    steepest = backend.dilate(gradient, (3, 3))
+    sharpness = float(np.median(steepest[edge])) / contrast
+    if sharpness < _MIN_EDGE_SHARPNESS:
+        return None
+
+    mask = (~desk).view(np.uint8) * np.uint8(255)
+    mask = backend.resize(mask, (width, height), "nearest")
+    margin = max(3, int(round(params.border_margin * max(width, height))))
+    return backend.erode(mask, (2 * margin + 1, 2 * margin + 1))
+
+
+def _line_angles_by_strength(along: np.ndarray, across: np.ndarray) -> list[float]:
+    # Project the points across the lines at each candidate angle; the angles
+    # whose fullest one-pixel band holds the most points come first.
+    peaks = []
+    for angle in _LINE_ANGLES:
+        theta = math.radians(angle)
+        positions = np.rint(across * math.cos(theta) - along * math.sin(theta)).astype(np.int64)
+        peaks.append(int(np.bincount(positions - positions.min()).max()))
+    order = np.argsort(peaks)[::-1]
+    return [float(_LINE_ANGLES[i]) for i in order]
+
+
+def _lines_at_angle(
+    along: np.ndarray, across: np.ndarray, angle: float, min_length: float, params: Params
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    theta = math.radians(angle)
+    positions = np.rint(across * math.cos(theta) - along * math.sin(theta)).astype(np.int64)
+    positions -= positions.min()
+    counts = np.bincount(positions)
+
+    lines = []
+    candidates = np.flatnonzero(counts >= 0.5 * min_length)
+    used = np.zeros(counts.size, dtype=bool)
+    max_thickness = int(math.ceil(params.line_thickness))
+    for centre in candidates[np.argsort(-counts[candidates])]:
+        if used[centre]:
+            continue
+        low, high = centre, centre
+        while low > 0 and counts[low - 1] >= 0.3 * counts[centre] and centre - low < max_thickness:
+            low -= 1
+        while (
+            high + 1 < counts.size
+            and counts[high + 1] >= 0.3 * counts[centre]
+            and high - centre < max_thickness
+        ):
+            high += 1
+        used[max(0, low - 1) : high + 2] = True
+
+        in_band = (positions >= low) & (positions <= high)
+        columns = np.unique(np.rint(along[in_band]).astype(np.int64))
+        if columns.size < min_length:
+            continue
+
+        # A stroke crossing the line has ink on both sides of the band in the
+        # same column; those columns keep their ink.
+        above = np.rint(along[(positions >= low - 3) & (positions < low)]).astype(np.int64)
+        below = np.rint(along[(positions > high) & (positions <= high + 3)]).astype(np.int64)
+        crossing = np.intersect1d(above, below)
+        crossing = np.unique(np.concatenate([crossing - 1, crossing, crossing + 1]))
+        band_points = np.flatnonzero(in_band)
+        is_crossing = np.isin(np.rint(along[band_points]).astype(np.int64), crossing)
+        lines.append((band_points, is_crossing))
+    return lines
+
+
+def _find_lines(
+    along: np.ndarray, across: np.ndarray, min_length: float, params: Params
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Find long straight thin lines among ink points, one direction at a time.
+
+    ``along`` is the coordinate along the lines (x for horizontal lines) and
+    ``across`` the other; a line covers at least ``min_length`` distinct pixels. Under perspective, the lines of one sheet differ in
+    angle, so the search repeats on the points left over until no line is found.
+    Returns, per line, the indices of its points and a boolean per point telling
+    whether it is a stroke crossing the line.
+    """
+    remaining = np.arange(along.size)
+    lines: list[tuple[np.ndarray, np.ndarray]] = []
+    for _ in range(_LINE_ROUNDS):
+        if remaining.size < 0.5 * min_length:
+            break
+        # The angle search needs only a sample of the points.
+        step = max(1, remaining.size // 20_000)
+        sample = remaining[::step]
+        found = []
+        for angle in _line_angles_by_strength(along[sample], across[sample])[:_ANGLES_TRIED]:
+            found = _lines_at_angle(along[remaining], across[remaining], angle, min_length, params)
+            if found:
+                break
+        if not found:
+            break
+        taken = np.zeros(remaining.size, dtype=bool)
+        for points, is_crossing in found:
+            lines.append((remaining[points], is_crossing))
+            taken[points] = True
+        remaining = remaining[~taken]
+    return lines
+
+
+def remove_lines(
+    ink: np.ndarray, darkness: np.ndarray, params: Params
+) -> tuple[np.ndarray, int, int]:
+    """Find ruled, margin and grid lines in an ink mask.
+
+    A long straight run counts as a printed line when the paper has two or more
+    of them, or when it is much fainter than the rest of the ink; a single dark
+    one is kept, because it is most likely the signature's underline.
+
+    Returns
+    -------
+    lines : ndarray
+        ``(h, w)`` uint8 mask of line pixels to remove (crossing strokes excluded).
+    horizontal, vertical : int
+        Number of horizontal and vertical lines removed.
+    """
+    height, width = ink.shape
+    ys, xs = np.nonzero(ink)
+    lines_mask = np.zeros_like(ink)
+    if ys.size < 50:
+        return lines_mask, 0, 0
+
+    def median_darkness(points: np.ndarray) -> float:
+        return float(np.median(darkness[ys[points], xs[points]]))
+
+    # Horizontal lines first; the vertical search then sees none of their points,
+    # so the crossings of rules and margin are not mistaken for strokes.
+    in_any_line = np.zeros(ys.size, dtype=bool)
+    found: dict[str, list[tuple[np.ndarray, np.ndarray, bool]]] = {}
+    for direction, along, across, extent in (("h", xs, ys, width), ("v", ys, xs, height)):
+        found[direction] = []
+        for length_factor in (1.0, 0.4):
+            pool = np.flatnonzero(~in_any_line)
+            lines = _find_lines(
+                along[pool].astype(np.float64), across[pool].astype(np.float64),
+                length_factor * params.line_length * extent, params,
+            )
+            lines = [(pool[points], is_crossing) for points, is_crossing in lines]
+            if length_factor < 1.0:
+                # Shorter pieces count only on ruled paper, and only when they are
+                # as faint as its rules: the rest of a rule that bends, or one
+                # half hidden in a shadow.
+                first = [median_darkness(points) for points, _, _ in found[direction]]
+                if len(first) < 2:
+                    break
+                ceiling = 1.25 * float(np.median(first))
+                lines = [line for line in lines if median_darkness(line[0]) <= ceiling]
+            for points, is_crossing in lines:
+                found[direction].append((points, is_crossing, length_factor < 1.0))
+                # Crossing points stay in the pool: where a rule crosses the
+                # margin, the vertical search must still see the margin there.
+                in_any_line[points[~is_crossing]] = True
+    other_ink = ~in_any_line
+    ink_darkness = float(np.median(darkness[ys[other_ink], xs[other_ink]])) if other_ink.any() else 1.0
+
+    counts = []
+    for direction in ("h", "v"):
+        lines = found[direction]
+        line_darkness = [median_darkness(points) for points, _, _ in lines]
+        typical = float(np.median(line_darkness)) if line_darkness else 0.0
+        removed = 0
+        for (points, is_crossing, vetted), value in zip(lines, line_darkness):
+            faint = value < 0.6 * ink_darkness
+            one_of_many = len(lines) >= 2 and value <= 1.25 * typical
+            if direction == "h":
+                # A lone horizontal line as dark as the ink is kept as an underline.
+                remove_line = faint or one_of_many or vetted
+            else:
+                # Tall initials have long straight downstrokes as dark as the rest
+                # of the ink; margin and grid lines are fainter, or run the
+                # photo's whole height.
+                along = ys[points]
+                span = float(along.max() - along.min() + 1) / height
+                remove_line = faint or span >= 0.85 or (
+                    (one_of_many or vetted) and value < 0.8 * ink_darkness
+                )
+            if not remove_line:
+                continue
+            remove = points[~is_crossing]
+            lines_mask[ys[remove], xs[remove]] = 255
+            removed += 1
+        counts.append(removed)
+    return lines_mask, counts[0], counts[1]
+
+
+def _component_thickness(components, mask: np.ndarray, backend: Backend) -> np.ndarray:
+    distance = backend.distance_transform(mask)
+    set_pixels = components.labels > 0
+    thickness = np.zeros(components.count, dtype=np.float32)
+    np.maximum.at(thickness, components.labels[set_pixels], distance[set_pixels])
+    return 2.0 * thickness
+
+
+def _box_gaps(boxes: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """Return the Euclidean gaps between every box of ``boxes`` and of ``others`` (x, y, w, h rows)."""
+    ax1, ay1 = boxes[:, 0:1], boxes[:, 1:2]
+    ax2, ay2 = ax1 + boxes[:, 2:3], ay1 + boxes[:, 3:4]
+    bx1, by1 = others[:, 0], others[:, 1]
+    bx2, by2 = bx1 + others[:, 2], by1 + others[:, 3]
+    gap_x = np.maximum(0, np.maximum(ax1, bx1) - np.minimum(ax2, bx2))
+    gap_y = np.maximum(0, np.maximum(ay1, by1) - np.minimum(ay2, by2))
+    return np.hypot(gap_x, gap_y)
+
+
+def _find_printed_text(stats: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Mark components that look like printed characters: small, alike, and set in rows."""
+    text = np.zeros(len(stats), dtype=bool)
+    index = np.flatnonzero(candidates)
+    if index.size < 30:
+        return text
+    heights = stats[index, 3].astype(np.float64)
+    widths = stats[index, 2].astype(np.float64)
+    typical = float(np.median(heights))
+    small = index[(heights <= 2.0 * typical) & (widths <= 6.0 * typical)]
+    if small.size < 30:
+        return text
+
+    centre_y = stats[small, 1] + stats[small, 3] / 2.0
+    left, right = stats[small, 0], stats[small, 0] + stats[small, 2]
+    same_row = np.abs(centre_y[:, None] - centre_y[None, :]) < 0.5 * typical
+    gap = np.maximum(left[:, None], left[None, :]) - np.minimum(right[:, None], right[None, :])
+    near = gap < 2.5 * typical
+    neighbours = (same_row & near).sum(axis=1) - 1
+    text[small[neighbours >= 2]] = True
+    return text
+
+
+def _cluster(boxes: np.ndarray, gap: float) -> np.ndarray:
+    """Single-linkage clustering of boxes whose gap is at most ``gap``; returns a cluster id per box."""
+    count = len(boxes)
+    parent = np.arange(count)
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    close = _box_gaps(boxes, boxes) <= gap
+    for i, j in zip(*np.nonzero(np.triu(close, k=1))):
+        ri, rj = root(i), root(j)
+        if ri != rj:
+            parent[rj] = ri
+    return np.array([root(i) for i in range(count)])
+
+
+def select_signature(
+    detection: InkDetection, params: Params, backend: Backend, *, keep_all: bool = False
+) -> None:
+    """Keep the signature's components in ``detection.mask`` and set ``detection.box``.
+
+    Components are sorted into specks, blobs (too thick to be strokes: shadows,
+    pens, desk), straight lines (sheet edges, frames), printed characters, and
+    strokes. Strokes are grouped by proximity, the group with the most ink is the
+    signature, and nearby strokes and specks (detached initials, dots, accents)
+    join it.
+    """
+    mask = detection.mask
+    height, width = mask.shape
+    long_side = max(height, width)
+    components = backend.connected_components(mask)
+    if components.count <= 1:
+        detection.mask[:] = 0
+        return
+
+    stats = components.stats
+    areas = stats[:, 4]
+    thickness = _component_thickness(components, mask, backend)
+    extent = np.maximum(stats[:, 2] / width, stats[:, 3] / height)
+    length = np.maximum(stats[:, 2], stats[:, 3]).astype(np.float64)
+
+    blob = thickness > params.max_stroke_width * long_side
+    # Sheet edges and scanner frames run into the photo's border; an underline does not.
+    touches_border = (
+        (stats[:, 0] <= 1) | (stats[:, 1] <= 1)
+        | (stats[:, 0] + stats[:, 2] >= width - 1) | (stats[:, 1] + stats[:, 3] >= height - 1)
+    )
+    thin = np.minimum(stats[:, 2], stats[:, 3]) <= 0.15 * length
+    straight = touches_border & thin & (extent >= params.line_length)
+    speck = areas < params.min_component_area
+    candidates = ~blob & ~straight & ~speck
+    candidates[0] = speck[0] = False
+
+    # Small pieces touching a removed line are what is left of the line, not dots.
+    near_line = backend.dilate(detection.lines, (3, 3)) > 0
+    on_line = np.zeros(components.count, dtype=bool)
+    on_line[np.unique(components.labels[near_line])] = True
+    leftover = on_line & (areas < params.min_stroke_area)
+    candidates &= ~leftover
+    speck &= ~leftover
+
+    text = _find_printed_text(stats, candidates)
+    strokes = candidates & ~text & (areas >= params.min_stroke_area)
+    detection.text_components = int(text.sum())
+    detection.stroke_components = int(strokes.sum())
+    detection.blob_area_fraction = float(areas[blob & (np.arange(len(areas)) > 0)].sum()) / mask.size
+
+    keep = np.zeros(components.count, dtype=bool)
+    # Detached initials sit about a letter height away, whatever the photo's framing.
+    tallest = float(stats[strokes, 3].max()) if strokes.any() else 0.0
+    gap = max(params.cluster_gap * long_side, params.cluster_gap_height * tallest)
+    if keep_all:
+        keep = candidates.copy()
+    elif strokes.any():
+        index = np.flatnonzero(strokes)
+        clusters = _cluster(stats[index, :4], gap)
+        mass = np.bincount(clusters, weights=areas[index])
+        keep[index[clusters == int(np.argmax(mass))]] = True
+
+        # Grow the signature by nearby strokes, then add small pieces (dots,
+        # accents) close to it. Small pieces never extend the reach, so a trail
+        # of specks cannot lead the crop across the page.
+        for _ in range(4):
+            gaps = _box_gaps(stats[keep, :4], stats[:, :4]).min(axis=0)
+            grown = keep | (strokes & (gaps <= gap))
+            if (grown == keep).all():
+                break
+            keep = grown
+        gaps = _box_gaps(stats[keep, :4], stats[:, :4]).min(axis=0)
+        keep |= (candidates & ~text & (gaps <= 0.5 * gap)) | (speck & (gaps <= 0.25 * gap) & (areas >= 2))
+    keep[0] = False
+
+    detection.mask = (keep[components.labels] * np.uint8(255)).astype(np.uint8)
+    if not keep.any():
+        return
+    kept = stats[keep]
+    x1, y1 = int(kept[:, 0].min()), int(kept[:, 1].min())
+    x2 = int((kept[:, 0] + kept[:, 2]).max())
+    y2 = int((kept[:, 1] + kept[:, 3]).max())
+    detection.box = (x1, y1, x2 - x1, y2 - y1)
