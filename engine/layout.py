@@ -68,7 +68,14 @@ def find_sheet(rgb: np.ndarray, params: Params, backend: Backend) -> np.ndarray 
     is_outside[border_labels] = True
     is_outside[0] = False
     desk = is_outside[outside.labels]
-    if not desk.any():
+    # A desk or scanner lid is a wide region; ink and ruled lines touching the
+    # border are thin, and an opening wider than them removes them.
+    width_px = max(3, int(round(0.06 * max(small_size))) | 1)
+    desk = backend.opening(desk.view(np.uint8), (width_px, width_px)) > 0
+    if desk.mean() < 0.08:
+        return None
+    border = np.concatenate([desk[0], desk[-1], desk[:, 0], desk[:, -1]])
+    if border.mean() < 0.15:
         return None
 
     gy, gx = np.gradient(gray.astype(np.float32))
@@ -349,7 +356,18 @@ def select_signature(
     extent = np.maximum(stats[:, 2] / width, stats[:, 3] / height)
     length = np.maximum(stats[:, 2], stats[:, 3]).astype(np.float64)
 
-    blob = thickness > params.max_stroke_width * long_side
+    # A blob is much thicker than the photo's typical stroke (area-weighted
+    # median), and thick in absolute terms: shadows, a pen, a black frame. A
+    # felt-pen signature has thick strokes everywhere, so none of them is a blob.
+    sized = np.flatnonzero(areas >= params.min_stroke_area)
+    sized = sized[sized > 0]
+    if sized.size:
+        order = sized[np.argsort(thickness[sized])]
+        cumulative = np.cumsum(areas[order])
+        typical = float(thickness[order[np.searchsorted(cumulative, cumulative[-1] / 2)]])
+    else:
+        typical = 0.0
+    blob = (thickness > 3.0 * typical) & (thickness > params.max_stroke_width * long_side)
     # Sheet edges and scanner frames run into the photo's border; an underline does not.
     touches_border = (
         (stats[:, 0] <= 1) | (stats[:, 1] <= 1)
@@ -385,7 +403,20 @@ def select_signature(
         index = np.flatnonzero(strokes)
         clusters = _cluster(stats[index, :4], gap)
         mass = np.bincount(clusters, weights=areas[index])
-        keep[index[clusters == int(np.argmax(mass))]] = True
+        primary = int(np.argmax(mass))
+        keep[index[clusters == primary]] = True
+
+        # A first name and a surname far apart on one line are one signature:
+        # clusters with real ink that share the signature's line join it.
+        top, bottom = stats[keep, 1].min(), (stats[keep, 1] + stats[keep, 3]).max()
+        for cluster in np.unique(clusters):
+            if cluster == primary or mass[cluster] < 0.1 * mass[primary]:
+                continue
+            members = index[clusters == cluster]
+            c_top, c_bottom = stats[members, 1].min(), (stats[members, 1] + stats[members, 3]).max()
+            overlap = min(bottom, c_bottom) - max(top, c_top)
+            if overlap >= 0.5 * min(bottom - top, c_bottom - c_top):
+                keep[members] = True
 
         # Grow the signature by nearby strokes, then add small pieces (dots,
         # accents) close to it. Small pieces never extend the reach, so a trail

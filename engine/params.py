@@ -46,7 +46,7 @@ class Params:
 
     # Background removal.
     background_kernel: int = _param(
-        31, "px @ analysis", 5, 301,
+        61, "px @ analysis", 5, 301,
         "Size of the maximum filter that estimates the paper. Must exceed the widest "
         "stroke; too large lets shadows through.",
     )
