@@ -61,7 +61,7 @@ class Params:
         "Darkness a pixel needs to seed a stroke.",
     )
     ink_threshold_low: float = _param(
-        0.12, "darkness", 0.01, 0.9,
+        0.16, "darkness", 0.01, 0.9,
         "Darkness a pixel connected to a seed needs to belong to the stroke "
         "(hysteresis), so faint parts of thin strokes stay attached.",
     )

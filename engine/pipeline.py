@@ -16,7 +16,15 @@ from engine import quality
 from engine.decode import Limits, open_upload, read_upload_file
 from engine.deskew import estimate_angle
 from engine.errors import InvalidAdjustment, NoInkFound, NotASignature
-from engine.ink import InkDetection, detect_ink, estimate_paper, compute_darkness, hysteresis_threshold
+from engine.ink import (
+    InkDetection,
+    adapt_background_kernel,
+    compute_darkness,
+    detect_ink,
+    estimate_paper,
+    hysteresis_threshold,
+    seed_thresholds,
+)
 from engine.params import Params, resolve_params
 from engine.render import (
     OutputOptions,
@@ -372,9 +380,9 @@ def binarize_image(
             "background_blur": min(50.0, params.background_blur * factor),
         }
     )
+    scaled = adapt_background_kernel(rgb, scaled, backend)
     paper = estimate_paper(rgb, scaled, backend)
     darkness = compute_darkness(rgb, paper)
-    from engine.ink import seed_thresholds
 
     high, low = seed_thresholds(darkness, scaled)
     mask = hysteresis_threshold(darkness, high, low, backend)
