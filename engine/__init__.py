@@ -19,17 +19,18 @@ __all__ = [
     "Result",
     "SignatureEngineError",
     "__version__",
+    "binarize_image",
     "process",
 ]
 
 if TYPE_CHECKING:
-    from engine.pipeline import process
+    from engine.pipeline import binarize_image, process
 
 
 def __getattr__(name: str) -> Any:
     # The pipeline pulls in NumPy-heavy modules; import it on first use only.
-    if name == "process":
-        from engine.pipeline import process
+    if name in ("process", "binarize_image"):
+        from engine import pipeline
 
-        return process
+        return getattr(pipeline, name)
     raise AttributeError(f"module 'engine' has no attribute {name!r}")
