@@ -38,7 +38,7 @@ _PAPER_REDUCTION = 4
 
 @dataclass
 class InkDetection:
-    """What :func:`detect_ink` found on the analysis image.
+    """Result of :func:`detect_ink` on the analysis image.
 
     Attributes
     ----------

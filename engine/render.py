@@ -19,7 +19,7 @@ __all__ = ["OutputOptions", "Stroke", "binarize_region", "center_on_canvas", "en
 
 @dataclass(frozen=True)
 class OutputOptions:
-    """How the output image looks.
+    """Appearance of the output image.
 
     Attributes
     ----------
