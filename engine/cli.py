@@ -46,7 +46,10 @@ def _build_parser(commands: dict[str, str], selected: str | None) -> argparse.Ar
     parser = argparse.ArgumentParser(
         prog="signature-engine",
         description="Turn a photo or scan of a handwritten signature into a clean signature image.",
-        epilog="Exit codes: 0 success, 1 input rejected, 2 usage error, 3 internal error.",
+        epilog=(
+            "Exit codes: 0 success, 1 input rejected, 2 usage error, 3 internal error, "
+            "4 regression found (evaluate --compare)."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
