@@ -44,9 +44,13 @@ def find_sheet(rgb: np.ndarray, params: Params, backend: Backend) -> np.ndarray 
     dark_fraction = 1.0 - float(bright.mean())
     if not 0.02 < dark_fraction < 0.8:
         return None
-    contrast = float(smooth[bright].mean()) - float(smooth[~bright].mean())
-    if contrast < 35:
+    paper_level = float(smooth[bright].mean())
+    desk_level = float(smooth[~bright].mean())
+    # Paper in a shadow keeps much of its brightness; a desk or scanner lid is
+    # far darker than the sheet.
+    if paper_level - desk_level < 35 or desk_level > 0.65 * paper_level:
         return None
+    contrast = paper_level - desk_level
 
     components = backend.connected_components(bright.view(np.uint8))
     if components.count < 2:
@@ -70,7 +74,7 @@ def find_sheet(rgb: np.ndarray, params: Params, backend: Backend) -> np.ndarray 
     desk = is_outside[outside.labels]
     # A desk or scanner lid is a wide region; ink and ruled lines touching the
     # border are thin, and an opening wider than them removes them.
-    width_px = max(3, int(round(0.06 * max(small_size))) | 1)
+    width_px = max(3, int(round(0.03 * max(small_size))) | 1)
     desk = backend.opening(desk.view(np.uint8), (width_px, width_px)) > 0
     if desk.mean() < 0.08:
         return None
@@ -108,9 +112,22 @@ def _line_angles_by_strength(along: np.ndarray, across: np.ndarray) -> list[floa
     return [float(_LINE_ANGLES[i]) for i in order]
 
 
+def _longest_run(columns: np.ndarray, max_gap: int) -> int:
+    """Return the length of the longest run of sorted ``columns`` with no gap wider than ``max_gap``."""
+    if columns.size == 0:
+        return 0
+    breaks = np.flatnonzero(np.diff(columns) > max_gap + 1)
+    starts = np.concatenate([[0], breaks + 1])
+    ends = np.concatenate([breaks, [columns.size - 1]])
+    return int((columns[ends] - columns[starts]).max()) + 1
+
+
 def _lines_at_angle(
     along: np.ndarray, across: np.ndarray, angle: float, min_length: float, params: Params
 ) -> list[tuple[np.ndarray, np.ndarray]]:
+    # A printed line is one continuous run; the baseline band of handwriting
+    # also covers many columns, but in short pieces with gaps between letters.
+    max_gap = max(4, int(0.03 * min_length / params.line_length))
     theta = math.radians(angle)
     positions = np.rint(across * math.cos(theta) - along * math.sin(theta)).astype(np.int64)
     positions -= positions.min()
@@ -136,7 +153,7 @@ def _lines_at_angle(
 
         in_band = (positions >= low) & (positions <= high)
         columns = np.unique(np.rint(along[in_band]).astype(np.int64))
-        if columns.size < min_length:
+        if columns.size < min_length or _longest_run(columns, max_gap) < min_length:
             continue
 
         # A stroke crossing the line has ink on both sides of the band in the
@@ -379,11 +396,17 @@ def select_signature(
     candidates = ~blob & ~straight & ~speck
     candidates[0] = speck[0] = False
 
-    # Small pieces touching a removed line are what is left of the line, not dots.
+    # Small pieces touching a removed line are what is left of the line, not
+    # dots; so are flat thin pieces lying on a line's row further along it.
     near_line = backend.dilate(detection.lines, (3, 3)) > 0
     on_line = np.zeros(components.count, dtype=bool)
     on_line[np.unique(components.labels[near_line])] = True
-    leftover = on_line & (areas < params.min_stroke_area)
+    reach = max(3, int(0.05 * long_side)) | 1
+    along_line = backend.dilate(detection.lines, (reach, 3)) > 0
+    on_row = np.zeros(components.count, dtype=bool)
+    on_row[np.unique(components.labels[along_line])] = True
+    flat = (areas <= params.line_thickness * stats[:, 2]) & (stats[:, 2] >= 5 * stats[:, 3])
+    leftover = (on_line & (areas < params.min_stroke_area)) | (on_row & flat)
     candidates &= ~leftover
     speck &= ~leftover
 
@@ -415,7 +438,9 @@ def select_signature(
             members = index[clusters == cluster]
             c_top, c_bottom = stats[members, 1].min(), (stats[members, 1] + stats[members, 3]).max()
             overlap = min(bottom, c_bottom) - max(top, c_top)
-            if overlap >= 0.5 * min(bottom - top, c_bottom - c_top):
+            reach = 0.5 * (bottom - top)
+            inside = c_top >= top - reach and c_bottom <= bottom + reach
+            if inside and overlap >= 0.5 * min(bottom - top, c_bottom - c_top):
                 keep[members] = True
 
         # Grow the signature by nearby strokes, then add small pieces (dots,
