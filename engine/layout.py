@@ -20,9 +20,9 @@ _SHEET_REDUCTION = 4
 # of a shadow spreads over tens of pixels. The ratio of the edge gradient to the
 # step's contrast tells them apart.
 _MIN_EDGE_SHARPNESS = 0.12
-_LINE_ANGLES = np.arange(-6.0, 6.01, 0.25)
+_LINE_ANGLES = np.arange(-30.0, 30.01, 0.5)
 # Rounds of line search, each at the angle that fits the remaining points best.
-_LINE_ROUNDS = 8
+_LINE_ROUNDS = 16
 # Angles tried per round, strongest first, before the search gives up.
 _ANGLES_TRIED = 6
 
@@ -94,6 +94,16 @@ def find_sheet(rgb: np.ndarray, params: Params, backend: Backend) -> np.ndarray 
     if sharpness < _MIN_EDGE_SHARPNESS:
         return None
 
+    # Paper in a shadow keeps the paper's hue; a desk that is not very dark
+    # must differ from the sheet in chromaticity too.
+    small_rgb = backend.resize(rgb, small_size, "area").astype(np.float64)
+    chroma = small_rgb / np.maximum(small_rgb.sum(axis=2, keepdims=True), 1.0)
+    sheet_chroma = chroma[sheet].mean(axis=0)
+    desk_chroma = chroma[desk].mean(axis=0)
+    very_dark = desk_level < 0.35 * paper_level
+    if not very_dark and float(np.abs(sheet_chroma - desk_chroma).max()) < 0.02:
+        return None
+
     mask = (~desk).view(np.uint8) * np.uint8(255)
     mask = backend.resize(mask, (width, height), "nearest")
     margin = max(3, int(round(params.border_margin * max(width, height))))
@@ -110,6 +120,17 @@ def _line_angles_by_strength(along: np.ndarray, across: np.ndarray) -> list[floa
         peaks.append(int(np.bincount(positions - positions.min()).max()))
     order = np.argsort(peaks)[::-1]
     return [float(_LINE_ANGLES[i]) for i in order]
+
+
+def _refine_line_angle(along: np.ndarray, across: np.ndarray, angle: float) -> float:
+    best_angle, best_peak = angle, -1
+    for candidate in np.arange(angle - 0.4, angle + 0.41, 0.05):
+        theta = math.radians(candidate)
+        positions = np.rint(across * math.cos(theta) - along * math.sin(theta)).astype(np.int64)
+        peak = int(np.bincount(positions - positions.min()).max())
+        if peak > best_peak:
+            best_angle, best_peak = float(candidate), peak
+    return best_angle
 
 
 def _longest_run(columns: np.ndarray, max_gap: int) -> int:
@@ -160,6 +181,11 @@ def _lines_at_angle(
         # same column; those columns keep their ink.
         above = np.rint(along[(positions >= low - 3) & (positions < low)]).astype(np.int64)
         below = np.rint(along[(positions > high) & (positions <= high + 3)]).astype(np.int64)
+        # A printed line runs alone through most of its columns; a band of
+        # handwriting has strokes leaving it up or down nearly everywhere.
+        touched = np.union1d(above, below)
+        if np.isin(columns, touched).mean() > 0.5:
+            continue
         crossing = np.intersect1d(above, below)
         crossing = np.unique(np.concatenate([crossing - 1, crossing, crossing + 1]))
         band_points = np.flatnonzero(in_band)
@@ -189,6 +215,9 @@ def _find_lines(
         sample = remaining[::step]
         found = []
         for angle in _line_angles_by_strength(along[sample], across[sample])[:_ANGLES_TRIED]:
+            # Over a photo's width, a quarter degree off spreads a thin line
+            # over several pixel rows: refine before measuring the lines.
+            angle = _refine_line_angle(along[sample], across[sample], angle)
             found = _lines_at_angle(along[remaining], across[remaining], angle, min_length, params)
             if found:
                 break
