@@ -23,6 +23,10 @@ _MIN_EDGE_SHARPNESS = 0.12
 _LINE_ANGLES = np.arange(-30.0, 30.01, 0.5)
 # Rounds of line search, each at the angle that fits the remaining points best.
 _LINE_ROUNDS = 16
+# Printed-text search compares every pair of pieces; pages beyond this are not searched.
+_MAX_TEXT_PIECES = 6000
+# Largest share of a line's columns that strokes may leave up or down.
+_MAX_TOUCHED = 0.5
 # Angles tried per round, strongest first, before the search gives up.
 _ANGLES_TRIED = 6
 
@@ -184,7 +188,7 @@ def _lines_at_angle(
         # A printed line runs alone through most of its columns; a band of
         # handwriting has strokes leaving it up or down nearly everywhere.
         touched = np.union1d(above, below)
-        if np.isin(columns, touched).mean() > 0.5:
+        if np.isin(columns, touched).mean() > _MAX_TOUCHED:
             continue
         crossing = np.intersect1d(above, below)
         crossing = np.unique(np.concatenate([crossing - 1, crossing, crossing + 1]))
@@ -253,8 +257,10 @@ def remove_lines(
     if ys.size < 50:
         return lines_mask, 0, 0
 
-    def median_darkness(points: np.ndarray) -> float:
-        return float(np.median(darkness[ys[points], xs[points]]))
+    def line_darkness_of(points: np.ndarray) -> float:
+        # The lower quartile: strokes crossing or running along a line darken
+        # its band, but only in part of it.
+        return float(np.percentile(darkness[ys[points], xs[points]], 25))
 
     # Horizontal lines first; the vertical search then sees none of their points,
     # so the crossings of rules and margin are not mistaken for strokes.
@@ -273,11 +279,11 @@ def remove_lines(
                 # Shorter pieces count only on ruled paper, and only when they are
                 # as faint as its rules: the rest of a rule that bends, or one
                 # half hidden in a shadow.
-                first = [median_darkness(points) for points, _, _ in found[direction]]
+                first = [line_darkness_of(points) for points, _, _ in found[direction]]
                 if len(first) < 2:
                     break
                 ceiling = 1.25 * float(np.median(first))
-                lines = [line for line in lines if median_darkness(line[0]) <= ceiling]
+                lines = [line for line in lines if line_darkness_of(line[0]) <= ceiling]
             for points, is_crossing in lines:
                 found[direction].append((points, is_crossing, length_factor < 1.0))
                 # Crossing points stay in the pool: where a rule crosses the
@@ -289,7 +295,7 @@ def remove_lines(
     counts = []
     for direction in ("h", "v"):
         lines = found[direction]
-        line_darkness = [median_darkness(points) for points, _, _ in lines]
+        line_darkness = [line_darkness_of(points) for points, _, _ in lines]
         typical = float(np.median(line_darkness)) if line_darkness else 0.0
         removed = 0
         for (points, is_crossing, vetted), value in zip(lines, line_darkness):
@@ -336,7 +342,12 @@ def _box_gaps(boxes: np.ndarray, others: np.ndarray) -> np.ndarray:
 
 
 def _find_printed_text(stats: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    """Mark components that look like printed characters: small, alike, and set in rows."""
+    """Mark components that look like printed text: letters or words of one height, set in rows.
+
+    Handwriting varies in height and seldom lines up three pieces of the same
+    height on one row; printed lines do it everywhere. Pages with fewer than 30
+    pieces are not searched, so a signature alone is never taken for text.
+    """
     text = np.zeros(len(stats), dtype=bool)
     index = np.flatnonzero(candidates)
     if index.size < 30:
@@ -344,18 +355,87 @@ def _find_printed_text(stats: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     heights = stats[index, 3].astype(np.float64)
     widths = stats[index, 2].astype(np.float64)
     typical = float(np.median(heights))
-    small = index[(heights <= 2.0 * typical) & (widths <= 6.0 * typical)]
-    if small.size < 30:
+    small = index[(heights <= 1.8 * typical) & (widths <= 25.0 * typical)]
+    if small.size < 30 or small.size > _MAX_TEXT_PIECES:
         return text
 
-    centre_y = stats[small, 1] + stats[small, 3] / 2.0
+    top = stats[small, 1].astype(np.float64)
+    bottom = top + stats[small, 3]
     left, right = stats[small, 0], stats[small, 0] + stats[small, 2]
-    same_row = np.abs(centre_y[:, None] - centre_y[None, :]) < 0.5 * typical
+    # Same row: the vertical extents overlap by most of the smaller one.
+    overlap = np.minimum(bottom[:, None], bottom[None, :]) - np.maximum(top[:, None], top[None, :])
+    smaller = np.minimum(stats[small, 3][:, None], stats[small, 3][None, :])
+    same_row = overlap >= 0.6 * smaller
     gap = np.maximum(left[:, None], left[None, :]) - np.minimum(right[:, None], right[None, :])
-    near = gap < 2.5 * typical
+    near = gap < 3.0 * typical
     neighbours = (same_row & near).sum(axis=1) - 1
     text[small[neighbours >= 2]] = True
+
+    # Lines of text with no neighbour on their row (an underlined link, one long
+    # word) sit between other text lines: a low piece close to text is text.
+    found = np.flatnonzero(text)
+    if found.size:
+        low = index[(heights <= 2.5 * typical) & (widths <= 40.0 * typical)]
+        low = low[~text[low]]
+        if low.size:
+            gaps = _box_gaps(stats[low, :4], stats[found, :4]).min(axis=1)
+            text[low[gaps <= 1.5 * typical]] = True
     return text
+
+
+def _frames(components, stats: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Mark printed frames: components spanning half the photo both ways whose ink hugs their box's sides."""
+    frame = np.zeros(components.count, dtype=bool)
+    large = np.flatnonzero((stats[:, 2] >= 0.5 * width) & (stats[:, 3] >= 0.5 * height))
+    for label in large[large > 0]:
+        x, y, w, h = stats[label, :4]
+        ys, xs = np.nonzero(components.labels[y : y + h, x : x + w] == label)
+        band = max(2, int(0.04 * min(w, h)))
+        near_side = (xs < band) | (xs >= w - band) | (ys < band) | (ys >= h - band)
+        frame[label] = near_side.mean() >= 0.8
+    return frame
+
+
+def _rotated_boxes(components, candidates: np.ndarray) -> np.ndarray:
+    """Return component boxes ``[x, y, w, h, area]`` in the frame of the page's text lines.
+
+    On a photographed page turned by a few degrees, the upright boxes of long
+    words are far taller than the letters, and no two of them share a row. The
+    text lines' angle is the one with the sharpest projection of the ink, as in
+    deskewing; boxes are measured along and across that angle.
+    """
+    from engine.deskew import _sharpness
+
+    stats = components.stats.copy()
+    if np.count_nonzero(candidates) < 30:
+        return stats
+    ys, xs = np.nonzero(components.labels)
+    labels = components.labels[ys, xs]
+    keep = candidates[labels]
+    ys, xs, labels = ys[keep].astype(np.float64), xs[keep].astype(np.float64), labels[keep]
+    step = max(1, xs.size // 30_000)
+    sample_x, sample_y = xs[::step] - xs.mean(), ys[::step] - ys.mean()
+    angles = np.arange(-30.0, 30.01, 1.0)
+    best = float(angles[int(np.argmax([_sharpness(sample_x, sample_y, a, 2.0) for a in angles]))])
+    if abs(best) < 1.0:
+        return stats
+
+    theta = math.radians(best)
+    across = xs * math.sin(theta) + ys * math.cos(theta)
+    along = xs * math.cos(theta) - ys * math.sin(theta)
+    count = components.count
+    low_u, high_u = np.full(count, np.inf), np.full(count, -np.inf)
+    low_v, high_v = np.full(count, np.inf), np.full(count, -np.inf)
+    np.minimum.at(low_u, labels, along)
+    np.maximum.at(high_u, labels, along)
+    np.minimum.at(low_v, labels, across)
+    np.maximum.at(high_v, labels, across)
+    index = np.flatnonzero(candidates)
+    stats[index, 0] = np.floor(low_u[index]).astype(np.int64)
+    stats[index, 1] = np.floor(low_v[index]).astype(np.int64)
+    stats[index, 2] = np.ceil(high_u[index] - low_u[index]).astype(np.int64) + 1
+    stats[index, 3] = np.ceil(high_v[index] - low_v[index]).astype(np.int64) + 1
+    return stats
 
 
 def _cluster(boxes: np.ndarray, gap: float) -> np.ndarray:
@@ -413,7 +493,7 @@ def select_signature(
         typical = float(thickness[order[np.searchsorted(cumulative, cumulative[-1] / 2)]])
     else:
         typical = 0.0
-    blob = (thickness > 3.0 * typical) & (thickness > params.max_stroke_width * long_side)
+    blob = (thickness > 3.0 * typical) & (thickness > 0.4 * params.max_stroke_width * long_side)
     # Sheet edges and scanner frames run into the photo's border; an underline does not.
     touches_border = (
         (stats[:, 0] <= 1) | (stats[:, 1] <= 1)
@@ -421,6 +501,7 @@ def select_signature(
     )
     thin = np.minimum(stats[:, 2], stats[:, 3]) <= 0.15 * length
     straight = touches_border & thin & (extent >= params.line_length)
+    straight |= _frames(components, stats, width, height)
     speck = areas < params.min_component_area
     candidates = ~blob & ~straight & ~speck
     candidates[0] = speck[0] = False
@@ -439,7 +520,7 @@ def select_signature(
     candidates &= ~leftover
     speck &= ~leftover
 
-    text = _find_printed_text(stats, candidates)
+    text = _find_printed_text(_rotated_boxes(components, candidates), candidates)
     strokes = candidates & ~text & (areas >= params.min_stroke_area)
     detection.text_components = int(text.sum())
     detection.stroke_components = int(strokes.sum())
