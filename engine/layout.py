@@ -290,7 +290,7 @@ def remove_lines(
                 # margin, the vertical search must still see the margin there.
                 in_any_line[points[~is_crossing]] = True
     other_ink = ~in_any_line
-    ink_darkness = float(np.median(darkness[ys[other_ink], xs[other_ink]])) if other_ink.any() else 1.0
+    ink_darkness = line_darkness_of(np.flatnonzero(other_ink)) if other_ink.any() else 1.0
 
     counts = []
     for direction in ("h", "v"):
