@@ -248,3 +248,15 @@ def test_crop_box_maps_back_to_input_for_every_orientation(shared_dir):
         assert abs(box.x - reference.crop_box.x) <= 3
         assert abs(box.y - reference.crop_box.y) <= 3
         assert abs(box.width - reference.crop_box.width) <= 3
+
+
+def test_quarter_turned_photo_warned_not_turned():
+    upright = draw_signature(size=(1200, 600))
+    turned = np.ascontiguousarray(np.rot90(upright))
+    result = engine.process(to_jpeg(turned))
+    assert "rotated_photo" in result.warning_codes
+    assert result.angle == 0.0 or abs(result.angle) <= 30.0
+
+
+def test_upright_photo_not_warned_rotated():
+    assert "rotated_photo" not in engine.process(to_jpeg(draw_signature())).warning_codes
