@@ -20,6 +20,8 @@ _SHEET_REDUCTION = 4
 # of a shadow spreads over tens of pixels. The ratio of the edge gradient to the
 # step's contrast tells them apart.
 _MIN_EDGE_SHARPNESS = 0.12
+# A grey desk has the paper's hue; only a crisp edge then tells it from a shadow.
+_MIN_DESK_EDGE_SHARPNESS = 0.4
 _LINE_ANGLES = np.arange(-30.0, 30.01, 0.5)
 # Rounds of line search, each at the angle that fits the remaining points best.
 _LINE_ROUNDS = 16
@@ -51,8 +53,8 @@ def find_sheet(rgb: np.ndarray, params: Params, backend: Backend) -> np.ndarray 
     paper_level = float(smooth[bright].mean())
     desk_level = float(smooth[~bright].mean())
     # Paper in a shadow keeps much of its brightness; a desk or scanner lid is
-    # far darker than the sheet.
-    if paper_level - desk_level < 35 or desk_level > 0.65 * paper_level:
+    # far darker than the sheet, or of another hue (checked below).
+    if paper_level - desk_level < 35 or desk_level > 0.85 * paper_level:
         return None
     contrast = paper_level - desk_level
 
@@ -105,13 +107,57 @@ def find_sheet(rgb: np.ndarray, params: Params, backend: Backend) -> np.ndarray 
     sheet_chroma = chroma[sheet].mean(axis=0)
     desk_chroma = chroma[desk].mean(axis=0)
     very_dark = desk_level < 0.35 * paper_level
-    if not very_dark and float(np.abs(sheet_chroma - desk_chroma).max()) < 0.02:
+    same_hue = float(np.abs(sheet_chroma - desk_chroma).max()) < 0.02
+    if same_hue and (desk_level > 0.65 * paper_level or (
+        not very_dark and sharpness < _MIN_DESK_EDGE_SHARPNESS
+    )):
         return None
+
+    # A shadow falling across the sheet's edge joins the desk in the dark
+    # class; the sheet is the convex hull of its bright part.
+    desk &= ~_convex_hull_mask(sheet)
 
     mask = (~desk).view(np.uint8) * np.uint8(255)
     mask = backend.resize(mask, (width, height), "nearest")
     margin = max(3, int(round(params.border_margin * max(width, height))))
     return backend.erode(mask, (2 * margin + 1, 2 * margin + 1))
+
+
+def _convex_hull_mask(region: np.ndarray) -> np.ndarray:
+    """Return the ``(h, w)`` bool mask of the convex hull of the set pixels of ``region``."""
+    from PIL import Image, ImageDraw
+
+    ys, xs = np.nonzero(region)
+    # The hull of a region is the hull of its row ends.
+    if ys.size == 0:
+        return region.astype(bool)
+    starts = np.flatnonzero(np.r_[True, ys[1:] != ys[:-1]])
+    rows = ys[starts]
+    left = np.minimum.reduceat(xs, starts)
+    right = np.maximum.reduceat(xs, starts)
+    points = sorted(set(zip(np.concatenate([left, right]).tolist(), np.concatenate([rows, rows]).tolist())))
+    if len(points) < 3:
+        return region.astype(bool)
+
+    def cross(o, a, b):
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    # Andrew's monotone chain.
+    lower: list = []
+    for point in points:
+        while len(lower) >= 2 and cross(lower[-2], lower[-1], point) <= 0:
+            lower.pop()
+        lower.append(point)
+    upper: list = []
+    for point in reversed(points):
+        while len(upper) >= 2 and cross(upper[-2], upper[-1], point) <= 0:
+            upper.pop()
+        upper.append(point)
+    hull = lower[:-1] + upper[:-1]
+
+    canvas = Image.new("1", (region.shape[1], region.shape[0]), 0)
+    ImageDraw.Draw(canvas).polygon(hull, fill=1, outline=1)
+    return np.asarray(canvas, dtype=bool)
 
 
 def _line_angles_by_strength(along: np.ndarray, across: np.ndarray) -> list[float]:
@@ -501,6 +547,16 @@ def select_signature(
     )
     thin = np.minimum(stats[:, 2], stats[:, 3]) <= 0.15 * length
     straight = touches_border & thin & (extent >= params.line_length)
+    # Pieces lying wholly in a narrow band along the photo's border are desk
+    # strips and sheet edges; a signature cut by the border reaches further in.
+    band = 0.04 * long_side
+    in_band = touches_border & (
+        (stats[:, 0] + stats[:, 2] <= band)
+        | (stats[:, 0] >= width - band)
+        | (stats[:, 1] + stats[:, 3] <= band)
+        | (stats[:, 1] >= height - band)
+    )
+    straight |= in_band
     straight |= _frames(components, stats, width, height)
     speck = areas < params.min_component_area
     candidates = ~blob & ~straight & ~speck
