@@ -220,7 +220,7 @@ def detect_ink(
             allowed = sheet
 
     ink = hysteresis_threshold(darkness, high, low, backend, allowed)
-    lines, ruled, grid = layout.remove_lines(ink, darkness, params)
+    lines, ruled, grid = layout.remove_lines(ink, darkness, params, allowed if sheet_found else None)
     ink[lines > 0] = 0
 
     detection = InkDetection(

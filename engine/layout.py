@@ -42,6 +42,10 @@ def find_sheet(rgb: np.ndarray, params: Params, backend: Backend) -> np.ndarray 
     """
     height, width = rgb.shape[:2]
     small_size = (max(1, width // _SHEET_REDUCTION), max(1, height // _SHEET_REDUCTION))
+    coloured = _find_coloured_desk(rgb, small_size, backend)
+    if coloured is not None:
+        return _sheet_mask(~coloured, (width, height), params, backend)
+
     gray = backend.resize(backend.rgb_to_gray(rgb), small_size, "area")
     smooth = backend.gaussian_blur(gray, 1.5)
 
@@ -117,10 +121,40 @@ def find_sheet(rgb: np.ndarray, params: Params, backend: Backend) -> np.ndarray 
     # class; the sheet is the convex hull of its bright part.
     desk &= ~_convex_hull_mask(sheet)
 
-    mask = (~desk).view(np.uint8) * np.uint8(255)
-    mask = backend.resize(mask, (width, height), "nearest")
-    margin = max(3, int(round(params.border_margin * max(width, height))))
+    return _sheet_mask(~desk, (width, height), params, backend)
+
+
+def _sheet_mask(sheet: np.ndarray, size: tuple[int, int], params: Params, backend: Backend) -> np.ndarray:
+    """Scale a small sheet mask to ``size`` and take a margin off its edges."""
+    mask = sheet.view(np.uint8) * np.uint8(255)
+    mask = backend.resize(mask, size, "nearest")
+    margin = max(3, int(round(params.border_margin * max(size))))
     return backend.erode(mask, (2 * margin + 1, 2 * margin + 1))
+
+
+def _find_coloured_desk(rgb: np.ndarray, small_size: tuple[int, int], backend: Backend) -> np.ndarray | None:
+    """Find a desk by its colour: a wide region along the border, far more saturated than the paper.
+
+    Paper is close to neutral even in a shadow, where a shadow can be as dark
+    as a wooden desk; wood, cloth and most desk tops are clearly coloured.
+    Returns the desk as a bool mask at ``small_size``, or None.
+    """
+    small = backend.gaussian_blur(backend.resize(rgb, small_size, "area"), 1.5).astype(np.float32)
+    brightest = small.max(axis=2)
+    saturation = (brightest - small.min(axis=2)) / np.maximum(brightest, 1.0)
+    paper_saturation = float(np.median(saturation))
+    coloured = saturation > max(0.2, paper_saturation + 0.15)
+
+    width_px = max(3, int(round(0.03 * max(small_size))) | 1)
+    coloured = backend.opening(coloured.view(np.uint8), (width_px, width_px)) > 0
+    components = backend.connected_components(coloured.view(np.uint8))
+    border_labels = np.unique(np.concatenate([
+        components.labels[0], components.labels[-1], components.labels[:, 0], components.labels[:, -1]
+    ]))
+    desk = np.isin(components.labels, border_labels[border_labels > 0])
+    if not 0.04 <= desk.mean() <= 0.8:
+        return None
+    return desk
 
 
 def _convex_hull_mask(region: np.ndarray) -> np.ndarray:
@@ -282,7 +316,7 @@ def _find_lines(
 
 
 def remove_lines(
-    ink: np.ndarray, darkness: np.ndarray, params: Params
+    ink: np.ndarray, darkness: np.ndarray, params: Params, sheet: np.ndarray | None = None
 ) -> tuple[np.ndarray, int, int]:
     """Find ruled, margin and grid lines in an ink mask.
 
@@ -294,6 +328,8 @@ def remove_lines(
     -------
     lines : ndarray
         ``(h, w)`` uint8 mask of line pixels to remove (crossing strokes excluded).
+        Line lengths are measured against the sheet's width and height when
+        ``sheet``, its mask, is given, and against the photo's otherwise.
     horizontal, vertical : int
         Number of horizontal and vertical lines removed.
     """
@@ -312,7 +348,13 @@ def remove_lines(
     # so the crossings of rules and margin are not mistaken for strokes.
     in_any_line = np.zeros(ys.size, dtype=bool)
     found: dict[str, list[tuple[np.ndarray, np.ndarray, bool]]] = {}
-    for direction, along, across, extent in (("h", xs, ys, width), ("v", ys, xs, height)):
+    sheet_width, sheet_height = width, height
+    if sheet is not None and sheet.any():
+        sheet_cols = np.flatnonzero(sheet.any(axis=0))
+        sheet_rows = np.flatnonzero(sheet.any(axis=1))
+        sheet_width = int(sheet_cols[-1] - sheet_cols[0] + 1)
+        sheet_height = int(sheet_rows[-1] - sheet_rows[0] + 1)
+    for direction, along, across, extent in (("h", xs, ys, sheet_width), ("v", ys, xs, sheet_height)):
         found[direction] = []
         for length_factor in (1.0, 0.4):
             pool = np.flatnonzero(~in_any_line)
@@ -355,8 +397,10 @@ def remove_lines(
                 # of the ink; margin and grid lines are fainter, or run the
                 # photo's whole height.
                 along = ys[points]
-                span = float(along.max() - along.min() + 1) / height
-                remove_line = faint or span >= 0.85 or (
+                span = float(along.max() - along.min() + 1) / sheet_height
+                # Squared paper: many lines both ways, all of one darkness.
+                grid = len(found["h"]) >= 3 and len(lines) >= 3 and value <= 1.25 * typical
+                remove_line = faint or span >= 0.85 or grid or (
                     (one_of_many or vetted) and value < 0.8 * ink_darkness
                 )
             if not remove_line:
@@ -429,16 +473,21 @@ def _find_printed_text(stats: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     return text
 
 
-def _frames(components, stats: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Mark printed frames: components spanning half the photo both ways whose ink hugs their box's sides."""
+def _frames(components, stats: np.ndarray, width: int, height: int, backend: Backend) -> np.ndarray:
+    """Mark outlines: components spanning half the photo both ways whose ink hugs their convex hull's edge.
+
+    A printed frame, or the four edges of a sheet photographed at an angle,
+    draws the border of its own hull; handwriting fills its hull's inside.
+    """
     frame = np.zeros(components.count, dtype=bool)
     large = np.flatnonzero((stats[:, 2] >= 0.5 * width) & (stats[:, 3] >= 0.5 * height))
     for label in large[large > 0]:
         x, y, w, h = stats[label, :4]
-        ys, xs = np.nonzero(components.labels[y : y + h, x : x + w] == label)
-        band = max(2, int(0.04 * min(w, h)))
-        near_side = (xs < band) | (xs >= w - band) | (ys < band) | (ys >= h - band)
-        frame[label] = near_side.mean() >= 0.8
+        piece = components.labels[y : y + h, x : x + w] == label
+        hull = _convex_hull_mask(piece)
+        depth = backend.distance_transform(hull.view(np.uint8))
+        band = max(2.0, 0.04 * min(w, h))
+        frame[label] = float((depth[piece] <= band).mean()) >= 0.7
     return frame
 
 
@@ -557,7 +606,7 @@ def select_signature(
         | (stats[:, 1] >= height - band)
     )
     straight |= in_band
-    straight |= _frames(components, stats, width, height)
+    straight |= _frames(components, stats, width, height, backend)
     speck = areas < params.min_component_area
     candidates = ~blob & ~straight & ~speck
     candidates[0] = speck[0] = False
@@ -592,7 +641,11 @@ def select_signature(
         index = np.flatnonzero(strokes)
         clusters = _cluster(stats[index, :4], gap)
         mass = np.bincount(clusters, weights=areas[index])
-        primary = int(np.argmax(mass))
+        # Desk texture and sheet edges run into the border; a signature seldom
+        # does, so a cluster touching the border must outweigh the others.
+        at_border = np.zeros(mass.size, dtype=bool)
+        at_border[np.unique(clusters[touches_border[index]])] = True
+        primary = int(np.argmax(np.where(at_border, 0.25 * mass, mass)))
         keep[index[clusters == primary]] = True
 
         # A first name and a surname far apart on one line are one signature:
