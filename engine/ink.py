@@ -48,6 +48,8 @@ class InkDetection:
         ``(h, w)`` uint8 mask of every ink-like pixel before the signature was chosen.
     lines : ndarray
         ``(h, w)`` uint8 mask of the ruled, margin and grid lines that were removed.
+    line_bands : ndarray
+        ``(h, w)`` uint8 mask of those lines' pixels, crossing strokes included.
     paper : ndarray
         ``(h, w, 3)`` float32 paper estimate in sRGB units (0-255).
     darkness : ndarray
@@ -61,12 +63,14 @@ class InkDetection:
     mask: np.ndarray
     all_ink: np.ndarray
     lines: np.ndarray
+    line_bands: np.ndarray
     paper: np.ndarray
     darkness: np.ndarray
     threshold: float
     threshold_low: float
     box: tuple[int, int, int, int] | None
     ruled_lines: int = 0
+    line_darkness: float = 0.0
     grid_lines: int = 0
     sheet_found: bool = False
     text_components: int = 0
@@ -220,13 +224,19 @@ def detect_ink(
             allowed = sheet
 
     ink = hysteresis_threshold(darkness, high, low, backend, allowed)
-    lines, ruled, grid = layout.remove_lines(ink, darkness, params, allowed if sheet_found else None)
+    lines, line_bands, ruled, grid = layout.remove_lines(
+        ink, darkness, params, allowed if sheet_found else None
+    )
     ink[lines > 0] = 0
+    # The darker end of the removed lines: full-resolution pixels on a line
+    # must be clearly darker than this to count as a crossing stroke.
+    line_darkness = float(np.percentile(darkness[lines > 0], 75)) if lines.any() else 0.0
 
     detection = InkDetection(
         mask=ink,
         all_ink=ink.copy(),
         lines=lines,
+        line_bands=line_bands,
         paper=paper,
         darkness=darkness,
         threshold=high,
@@ -234,6 +244,7 @@ def detect_ink(
         box=None,
         ruled_lines=ruled,
         grid_lines=grid,
+        line_darkness=line_darkness,
         sheet_found=sheet_found,
     )
     layout.select_signature(detection, params, backend, keep_all=keep_all)

@@ -270,8 +270,10 @@ def _lines_at_angle(
         touched = np.union1d(above, below)
         if np.isin(columns, touched).mean() > _MAX_TOUCHED:
             continue
-        crossing = np.intersect1d(above, below)
-        crossing = np.unique(np.concatenate([crossing - 1, crossing, crossing + 1]))
+        near_below = np.unique(np.concatenate([below + shift for shift in range(-3, 4)]))
+        crossing = np.intersect1d(above, near_below)
+        # A slanted stroke moves a few columns while it crosses the band.
+        crossing = np.unique(np.concatenate([crossing + shift for shift in range(-3, 4)]))
         band_points = np.flatnonzero(in_band)
         is_crossing = np.isin(np.rint(along[band_points]).astype(np.int64), crossing)
         lines.append((band_points, is_crossing))
@@ -317,7 +319,7 @@ def _find_lines(
 
 def remove_lines(
     ink: np.ndarray, darkness: np.ndarray, params: Params, sheet: np.ndarray | None = None
-) -> tuple[np.ndarray, int, int]:
+) -> tuple[np.ndarray, np.ndarray, int, int]:
     """Find ruled, margin and grid lines in an ink mask.
 
     A long straight run counts as a printed line when the paper has two or more
@@ -330,14 +332,17 @@ def remove_lines(
         ``(h, w)`` uint8 mask of line pixels to remove (crossing strokes excluded).
         Line lengths are measured against the sheet's width and height when
         ``sheet``, its mask, is given, and against the photo's otherwise.
+    bands : ndarray
+        ``(h, w)`` uint8 mask of every pixel of those lines, crossings included.
     horizontal, vertical : int
         Number of horizontal and vertical lines removed.
     """
     height, width = ink.shape
     ys, xs = np.nonzero(ink)
     lines_mask = np.zeros_like(ink)
+    band_mask = np.zeros_like(ink)
     if ys.size < 50:
-        return lines_mask, 0, 0
+        return lines_mask, band_mask, 0, 0
 
     def line_darkness_of(points: np.ndarray) -> float:
         # The lower quartile: strokes crossing or running along a line darken
@@ -407,9 +412,10 @@ def remove_lines(
                 continue
             remove = points[~is_crossing]
             lines_mask[ys[remove], xs[remove]] = 255
+            band_mask[ys[points], xs[points]] = 255
             removed += 1
         counts.append(removed)
-    return lines_mask, counts[0], counts[1]
+    return lines_mask, band_mask, counts[0], counts[1]
 
 
 def _component_thickness(components, mask: np.ndarray, backend: Backend) -> np.ndarray:
@@ -621,7 +627,12 @@ def select_signature(
     on_row = np.zeros(components.count, dtype=bool)
     on_row[np.unique(components.labels[along_line])] = True
     flat = (areas <= params.line_thickness * stats[:, 2]) & (stats[:, 2] >= 5 * stats[:, 3])
-    leftover = (on_line & (areas < params.min_stroke_area)) | (on_row & flat)
+    # Only as faint as the lines: an underline drawn along a rule stays.
+    labels_flat = components.labels.ravel()
+    mean_darkness = np.bincount(labels_flat, weights=detection.darkness.ravel(),
+                                minlength=components.count) / np.maximum(areas, 1)
+    faint = mean_darkness <= 1.3 * detection.line_darkness
+    leftover = (on_line & (areas < params.min_stroke_area)) | (on_row & flat & faint)
     candidates &= ~leftover
     speck &= ~leftover
 

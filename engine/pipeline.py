@@ -284,11 +284,14 @@ def process(
         region_rgb = upload.decode_region((box.x, box.y, box.width, box.height))
         shape = region_rgb.shape[:2]
         paper = _region_of(detection.paper, box, scale, shape, backend, "linear")
-        gate_small = backend.dilate(detection.mask, (5, 5))
-        gate_small[(detection.lines > 0) & (detection.mask == 0)] = 0
-        gate = _region_of(gate_small, box, scale, shape, backend, "nearest")
+        gate = _region_of(backend.dilate(detection.mask, (5, 5)), box, scale, shape, backend, "nearest")
+        lines = None
+        if detection.line_bands.any():
+            bands = backend.dilate(detection.line_bands, (3, 3))
+            lines = _region_of(bands, box, scale, shape, backend, "nearest") > 0
         mask, alpha, _ = binarize_region(
-            region_rgb, paper, gate, detection.threshold, detection.threshold_low, backend
+            region_rgb, paper, gate, detection.threshold, detection.threshold_low, backend,
+            lines=lines, line_darkness=detection.line_darkness,
         )
         if not mask.any():
             raise NoInkFound()

@@ -102,6 +102,8 @@ def binarize_region(
     high: float,
     low: float,
     backend: Backend,
+    lines: np.ndarray | None = None,
+    line_darkness: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Binarise a full-resolution region and compute its anti-aliased coverage.
 
@@ -115,6 +117,10 @@ def binarize_region(
         ``(H, W)`` uint8 mask of where the signature's ink may be.
     high, low : float
         Hysteresis darkness thresholds (see :func:`engine.ink.hysteresis_threshold`).
+    lines : ndarray, optional
+        ``(H, W)`` bool mask of printed lines that were removed. There, only
+        pixels clearly darker than the lines (``line_darkness``) stay ink: a
+        stroke crossing a rule keeps its crossing, the rule loses its stubs.
 
     Returns
     -------
@@ -126,7 +132,19 @@ def binarize_region(
         ``(H, W)`` float32 normalised darkness.
     """
     darkness = compute_darkness(rgb, paper)
+    if lines is not None and lines.any():
+        on_line = lines & (darkness < max(low, 1.3 * line_darkness))
+        gate = np.where(on_line, 0, gate).astype(np.uint8)
     mask = hysteresis_threshold(darkness, high, low, backend, gate) > 0
+    filled = np.zeros_like(mask)
+    if lines is not None and lines.any():
+        # Where a stroke crosses a line, the pixels it shares with the line can
+        # be too light to keep; close the notch across the line's width only.
+        across = _band_thickness(lines) + 2
+        closed = backend.closing(mask.view(np.uint8), (3, across)) > 0
+        closed |= backend.closing(mask.view(np.uint8), (across, 3)) > 0
+        filled = closed & lines & ~mask
+        mask |= filled
 
     core = float(np.percentile(darkness[mask], 60)) if mask.any() else high
     solid = max(high, 0.85 * core)
@@ -135,8 +153,24 @@ def binarize_region(
     # Keep the soft edge one pixel around the binarised strokes, nothing further.
     near = backend.dilate(mask.view(np.uint8), (3, 3)) > 0
     coverage[~near] = 0.0
+    if lines is not None and lines.any():
+        coverage[on_line & ~mask] = 0.0
     alpha = np.rint(coverage * 255.0).astype(np.uint8)
+    if filled.any():
+        # A filled notch takes the coverage of the stroke around it.
+        alpha[filled] = backend.dilate(alpha, (3, 3))[filled]
     return mask, alpha, darkness
+
+
+def _band_thickness(lines: np.ndarray) -> int:
+    """Estimate the thickness in pixels of horizontal line bands: the median length of vertical runs."""
+    padded = np.vstack([np.zeros((1, lines.shape[1]), dtype=bool), lines])
+    runs = (np.diff(padded.view(np.int8), axis=0) == 1).sum(axis=0)
+    pixels = lines.sum(axis=0)
+    used = runs > 0
+    if not used.any():
+        return 1
+    return max(1, int(round(float(np.median(pixels[used] / runs[used])))))
 
 
 def rotate_stroke(stroke: Stroke, angle: float, backend: Backend) -> Stroke:
