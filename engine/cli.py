@@ -85,7 +85,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     commands = _available_commands()
     selected = next((arg for arg in argv if arg in commands), None)
-    parser = _build_parser(commands, selected)
+    try:
+        parser = _build_parser(commands, selected)
+        return _run(parser, argv)
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] in ("engine", "backends", "samples"):
+            raise
+        extra = _COMMAND_EXTRAS.get(selected or "", "all")
+        print(
+            f"The {selected!r} command needs the missing package {error.name!r}. "
+            f"Install it with: pip install 'signature-engine[{extra}]'",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+def _run(parser: argparse.ArgumentParser, argv: list[str]) -> int:
     args = parser.parse_args(argv)
 
     if args.verbose:
@@ -95,6 +110,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     return int(args._run(args))
+
+
+# The pip extra that provides each command's optional dependencies.
+_COMMAND_EXTRAS = {
+    "generate": "data",
+    "evaluate": "data",
+    "tune": "data",
+    "serve": "service",
+    "verify-history": "service",
+    "bench": "bench",
+}
 
 
 if __name__ == "__main__":  # pragma: no cover

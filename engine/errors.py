@@ -18,6 +18,7 @@ __all__ = [
     "BackendNotAvailable",
     "CorruptImage",
     "EmptyFile",
+    "FileNotReadable",
     "FileTooLarge",
     "ImageTooLarge",
     "ImageTooSmall",
@@ -102,16 +103,39 @@ class FileTooLarge(InputError):
     code = "file_too_large"
     http_status = 413
     message_fr = (
-        "Le fichier pèse {value_mib:.1f} Mo, au-delà de la limite de {limit_mib:.0f} Mo. "
+        "Le fichier pèse {size_fr}, au-delà de la limite de {limit_fr}. "
         "Envoyez une photo plus légère, par exemple au format JPEG."
     )
     message_en = (
-        "The file is {value_mib:.1f} MB, over the {limit_mib:.0f} MB limit. "
+        "The file is {size_en}, over the {limit_en} limit. "
         "Please send a smaller photo, for example as a JPEG."
     )
 
-    def __init__(self, value: int, *, limit: int) -> None:
-        super().__init__(value, limit=limit, value_mib=value / 2**20, limit_mib=limit / 2**20)
+    def __init__(self, value: int, *, limit: int, at_least: bool = False) -> None:
+        size_en = _format_mib(value, "en")
+        size_fr = _format_mib(value, "fr")
+        if at_least:
+            # A streamed upload is cut off at the limit: its full size is unknown.
+            size_en, size_fr = f"more than {size_en}", f"plus de {size_fr}"
+        super().__init__(
+            value, limit=limit, size_en=size_en, size_fr=size_fr,
+            limit_en=_format_mib(limit, "en"), limit_fr=_format_mib(limit, "fr"),
+        )
+
+
+def _format_mib(size: int, lang: str) -> str:
+    """Format a byte count in binary megabytes: "5.5 MiB", or "5,5 Mio" in French.
+
+    A size within 0.005 MiB of a whole number, but not equal to it, is given in
+    bytes, because "5 MiB" would read as the limit itself.
+    """
+    value = size / 2**20
+    rounded = f"{value:.2f}"
+    if size % 2**20 and rounded.endswith(".00"):
+        grouped = f"{size:,}"
+        return grouped.replace(",", "\u202f") + " octets" if lang == "fr" else grouped + " bytes"
+    text = rounded.rstrip("0").rstrip(".")
+    return text.replace(".", ",") + " Mio" if lang == "fr" else text + " MiB"
 
 
 class ImageTooLarge(InputError):
@@ -228,14 +252,39 @@ class InvalidAdjustment(SignatureEngineError):
 
 
 class InvalidParameter(SignatureEngineError):
-    """A parameter set or an option holds a value outside its documented range."""
+    """A parameter set or an option holds a value outside its documented range.
+
+    ``reason`` is the rule in English and ``reason_fr`` the same rule in French.
+    """
 
     code = "invalid_parameter"
-    message_fr = "Paramètre invalide {name} = {value!r} : {reason}."
+    message_fr = "Paramètre invalide {name} = {value!r} : {reason_fr}."
     message_en = "Invalid parameter {name} = {value!r}: {reason}."
 
-    def __init__(self, value: Any, *, name: str, reason: str) -> None:
-        super().__init__(value, name=name, reason=reason)
+    def __init__(self, value: Any, *, name: str, reason: str, reason_fr: str) -> None:
+        super().__init__(value, name=name, reason=reason, reason_fr=reason_fr)
+
+
+class FileNotReadable(InputError):
+    """The path given to the command line or the API cannot be read as a file."""
+
+    code = "file_not_readable"
+    message_fr = "Le fichier {value} ne peut pas être lu ({reason_fr}). Vérifiez le chemin indiqué."
+    message_en = "The file {value} cannot be read ({reason}). Check the path you gave."
+
+    def __init__(self, value: str, *, reason: str, reason_fr: str) -> None:
+        super().__init__(value, reason=reason, reason_fr=reason_fr)
+
+    @classmethod
+    def from_os_error(cls, path: str, error: OSError) -> FileNotReadable:
+        """Build the error for ``path`` from the operating system's error."""
+        if isinstance(error, FileNotFoundError):
+            return cls(path, reason="no such file", reason_fr="fichier introuvable")
+        if isinstance(error, IsADirectoryError):
+            return cls(path, reason="it is a folder", reason_fr="c'est un dossier")
+        if isinstance(error, PermissionError):
+            return cls(path, reason="permission denied", reason_fr="accès refusé")
+        return cls(path, reason=error.strerror or str(error), reason_fr=error.strerror or str(error))
 
 
 class UnknownBackend(SignatureEngineError):

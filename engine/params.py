@@ -144,18 +144,21 @@ class Params:
             value = getattr(self, spec.name)
             low, high = spec.metadata["range"]
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise InvalidParameter(value, name=spec.name, reason="expected a number")
+                raise InvalidParameter(value, name=spec.name, reason="expected a number", reason_fr="un nombre est attendu")
             if not math.isfinite(value) or not low <= value <= high:
-                raise InvalidParameter(value, name=spec.name, reason=f"expected {low} to {high}")
+                raise InvalidParameter(value, name=spec.name, reason=f"expected {low} to {high}",
+                                       reason_fr=f"valeur attendue entre {low} et {high}")
             if spec.type == "int" and not float(value).is_integer():
-                raise InvalidParameter(value, name=spec.name, reason="expected a whole number")
+                raise InvalidParameter(value, name=spec.name, reason="expected a whole number", reason_fr="un nombre entier est attendu")
         if self.ink_threshold_low > self.ink_threshold:
             raise InvalidParameter(
-                self.ink_threshold_low, name="ink_threshold_low", reason="must not exceed ink_threshold"
+                self.ink_threshold_low, name="ink_threshold_low", reason="must not exceed ink_threshold",
+                reason_fr="ne doit pas dépasser ink_threshold"
             )
         if self.version != PARAMS_VERSION:
             raise InvalidParameter(
-                self.version, name="version", reason=f"this engine reads version {PARAMS_VERSION}"
+                self.version, name="version", reason=f"this engine reads version {PARAMS_VERSION}",
+                reason_fr=f"ce moteur lit la version {PARAMS_VERSION}"
             )
 
     def to_dict(self) -> dict[str, Any]:
@@ -168,7 +171,8 @@ class Params:
         known = {spec.name: spec for spec in dataclasses.fields(cls)}
         unknown = sorted(set(values) - set(known))
         if unknown:
-            raise InvalidParameter(unknown, name="profile", reason="unknown parameter names")
+            raise InvalidParameter(unknown, name="profile", reason="unknown parameter names",
+                                   reason_fr="noms de paramètres inconnus")
         coerced = {}
         for key, value in values.items():
             if known[key].type == "int" and isinstance(value, float) and value.is_integer():
@@ -183,11 +187,13 @@ class Params:
         if not path.suffix and not path.exists():
             path = PROFILES_DIR / f"{name_or_path}.toml"
         if not path.is_file():
-            raise InvalidParameter(str(name_or_path), name="profile", reason="no such profile file")
+            raise InvalidParameter(str(name_or_path), name="profile", reason="no such profile file",
+                                   reason_fr="fichier de profil introuvable")
         try:
             values = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-            raise InvalidParameter(str(path), name="profile", reason=f"invalid TOML: {error}") from error
+            raise InvalidParameter(str(path), name="profile", reason=f"invalid TOML: {error}",
+                                   reason_fr=f"TOML invalide : {error}") from error
         values.setdefault("name", path.stem)
         return cls.from_dict(values)
 

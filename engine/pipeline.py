@@ -15,7 +15,7 @@ from backends import Backend, get_backend
 from engine import quality
 from engine.decode import Limits, open_upload, read_upload_file
 from engine.deskew import estimate_angle
-from engine.errors import InvalidAdjustment, NoInkFound, NotASignature
+from engine.errors import FileNotReadable, InvalidAdjustment, NoInkFound, NotASignature
 from engine.ink import (
     InkDetection,
     adapt_background_kernel,
@@ -241,7 +241,10 @@ def process(
 
     with timer.step("decode"):
         if isinstance(data, (str, Path)):
-            data = read_upload_file(data, limits)
+            try:
+                data = read_upload_file(data, limits)
+            except OSError as error:
+                raise FileNotReadable.from_os_error(str(data), error) from error
         upload = open_upload(data, limits)
         manual_box = _check_adjustments(crop, rotation, upload.full_size)
         analysis = _analysis_copy(upload, params, backend)

@@ -53,23 +53,29 @@ class OutputOptions:
 
     def __post_init__(self) -> None:
         if self.mode not in ("transparent", "bitonal"):
-            raise InvalidParameter(self.mode, name="mode", reason="expected transparent or bitonal")
+            raise InvalidParameter(self.mode, name="mode", reason="expected transparent or bitonal",
+                                   reason_fr="transparent ou bitonal attendu")
         if not (self.ink_color in ("black", "original") or _parse_hex(self.ink_color) is not None):
             raise InvalidParameter(
-                self.ink_color, name="ink_color", reason="expected black, original or #rrggbb"
+                self.ink_color, name="ink_color", reason="expected black, original or #rrggbb",
+                reason_fr="black, original ou #rrvvbb attendu"
             )
         if not 0.0 <= self.padding <= 2.0:
-            raise InvalidParameter(self.padding, name="padding", reason="expected 0 to 2")
+            raise InvalidParameter(self.padding, name="padding", reason="expected 0 to 2", reason_fr="valeur attendue entre 0 et 2")
         if self.padding_px is not None and not 0 <= self.padding_px <= 2000:
-            raise InvalidParameter(self.padding_px, name="padding_px", reason="expected 0 to 2000")
+            raise InvalidParameter(self.padding_px, name="padding_px", reason="expected 0 to 2000",
+                                   reason_fr="valeur attendue entre 0 et 2000")
         if self.target_size is not None and not all(8 <= side <= 10000 for side in self.target_size):
             raise InvalidParameter(
-                self.target_size, name="target_size", reason="expected sides from 8 to 10000"
+                self.target_size, name="target_size", reason="expected sides from 8 to 10000",
+                reason_fr="côtés de 8 à 10000 pixels attendus"
             )
         if self.aspect_ratio is not None and not 0.05 <= self.aspect_ratio <= 20:
-            raise InvalidParameter(self.aspect_ratio, name="aspect_ratio", reason="expected 0.05 to 20")
+            raise InvalidParameter(self.aspect_ratio, name="aspect_ratio", reason="expected 0.05 to 20",
+                                   reason_fr="valeur attendue entre 0,05 et 20")
         if not 1 <= self.dpi <= 10000:
-            raise InvalidParameter(self.dpi, name="dpi", reason="expected 1 to 10000")
+            raise InvalidParameter(self.dpi, name="dpi", reason="expected 1 to 10000",
+                                   reason_fr="valeur attendue entre 1 et 10000")
 
 
 def _parse_hex(value: str) -> tuple[int, int, int] | None:

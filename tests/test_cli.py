@@ -79,3 +79,48 @@ def test_cli_contact_sheet_writes_pages(tmp_path):
     completed = run_cli("contact-sheet", str(SAMPLE), "-o", str(tmp_path))
     assert completed.returncode == 0, completed.stderr
     assert (tmp_path / "contact_sheet_01.png").exists()
+
+
+def test_cli_process_folder_input_rejected(tmp_path):
+    completed = run_cli("process", str(tmp_path), "-o", str(tmp_path / "out.png"), "--json")
+    assert completed.returncode == 1
+    payload = json.loads(completed.stdout)
+    assert payload["code"] == "file_not_readable"
+    assert "dossier" in payload["message"]
+    assert "Traceback" not in completed.stderr
+
+
+def test_cli_bad_option_is_usage_error_in_french(tmp_path):
+    completed = run_cli("process", str(SAMPLE), "-o", str(tmp_path / "out.png"), "--ink", "pink", "--json")
+    assert completed.returncode == 2
+    message = json.loads(completed.stdout)["message"]
+    assert "attendu" in message
+    assert "expected" not in message
+
+
+def test_cli_output_must_be_png(tmp_path):
+    completed = run_cli("process", str(SAMPLE), "-o", str(tmp_path / "out.jpg"))
+    assert completed.returncode == 2
+    assert not (tmp_path / "out.jpg").exists()
+
+
+def test_cli_output_readable_by_others(tmp_path):
+    output = tmp_path / "signature.png"
+    assert run_cli("process", str(SAMPLE), "-o", str(output)).returncode == 0
+    assert output.stat().st_mode & 0o044 == 0o044
+
+
+def test_cli_batch_reports_non_images_in_folder(tmp_path):
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("not an image")
+    completed = run_cli("batch", str(folder), "-o", str(tmp_path / "out"), "--no-progress", "--lang", "en")
+    assert completed.returncode == 1
+    assert "notes.txt: unsupported_format" in completed.stderr
+
+
+def test_cli_batch_summary_suffix_checked(tmp_path):
+    completed = run_cli("batch", str(SAMPLE), "-o", str(tmp_path / "out"), "--summary",
+                        str(tmp_path / "summary.txt"), "--no-progress")
+    assert completed.returncode == 2
+    assert not (tmp_path / "summary.txt").exists()

@@ -88,6 +88,13 @@ def _list_realdata(folder: str) -> list[str]:
 
 
 _CASES = _load_case_list()
+def _or_skip(values: list, what: str) -> list:
+    """Return ``values``, or one skipped parameter naming what is missing when it is empty."""
+    if values:
+        return values
+    return [pytest.param(None, marks=pytest.mark.skip(reason=f"{what} not found beside the repository"))]
+
+
 REJECTED_CASES = [c["file"] for c in _CASES if c.get("error_code") in INPUT_ERRORS]
 DECODED_CASES = [c["file"] for c in _CASES if c["file"] not in REJECTED_CASES]
 SAME_PICTURE_CASES = [
@@ -207,7 +214,7 @@ def big_jpeg() -> bytes:
 # ---------------------------------------------------------------- shared cases
 
 
-@pytest.mark.parametrize("file", REJECTED_CASES)
+@pytest.mark.parametrize("file", _or_skip(REJECTED_CASES, "shared cases"))
 def test_open_upload_rejects_case(cases, file, decode_spy):
     case = cases[file]
     code = case["error_code"]
@@ -220,7 +227,7 @@ def test_open_upload_rejects_case(cases, file, decode_spy):
         assert decode_spy == [], "rejected before any pixel decode"
 
 
-@pytest.mark.parametrize("file", REJECTED_CASES)
+@pytest.mark.parametrize("file", _or_skip(REJECTED_CASES, "shared cases"))
 def test_rejected_case_messages_in_french_and_english(cases, file):
     with pytest.raises(InputError) as raised:
         load_image(cases[file]["path"].read_bytes())
@@ -232,7 +239,7 @@ def test_rejected_case_messages_in_french_and_english(cases, file):
     assert error.http_status < 500
 
 
-@pytest.mark.parametrize("file", DECODED_CASES)
+@pytest.mark.parametrize("file", _or_skip(DECODED_CASES, "shared cases"))
 def test_load_image_decodes_case_upright(cases, file):
     case = cases[file]
     decoded = load_image(case["path"].read_bytes())
@@ -243,7 +250,7 @@ def test_load_image_decodes_case_upright(cases, file):
     assert decoded.pixels.dtype == np.uint8
 
 
-@pytest.mark.parametrize("file", SAME_PICTURE_CASES)
+@pytest.mark.parametrize("file", _or_skip(SAME_PICTURE_CASES, "shared cases"))
 def test_load_image_matches_orient_1(cases, orient_1, file):
     decoded = load_image(cases[file]["path"].read_bytes())
     difference = np.abs(_grey(decoded.pixels) - _grey(orient_1.pixels))
@@ -252,7 +259,7 @@ def test_load_image_matches_orient_1(cases, orient_1, file):
     assert (difference > SAME_PICTURE_OUTLIER_DIFF).mean() < SAME_PICTURE_MAX_OUTLIER_SHARE
 
 
-@pytest.mark.parametrize("file", INK_MASK_CASES)
+@pytest.mark.parametrize("file", _or_skip(INK_MASK_CASES, "shared cases"))
 def test_load_image_keeps_ink_of_case(cases, shared_dir, file):
     case = cases[file]
     with Image.open(shared_dir / "cases" / case["truth_mask"]) as mask:
@@ -262,7 +269,7 @@ def test_load_image_keeps_ink_of_case(cases, shared_dir, file):
     assert (ink & truth).sum() / (ink | truth).sum() >= MIN_INK_IOU
 
 
-@pytest.mark.parametrize("file", ORIENTATION_CASES)
+@pytest.mark.parametrize("file", _or_skip(ORIENTATION_CASES, "shared cases"))
 def test_load_image_reports_case_orientation(cases, file):
     expected = int(Path(file).stem.split("_")[-1])
 
@@ -320,7 +327,7 @@ def test_open_upload_skips_pillow_bomb_warning(cases):
 # ---------------------------------------------------------------- real files
 
 
-@pytest.mark.parametrize("file", FORMAT_FILES)
+@pytest.mark.parametrize("file", _or_skip(FORMAT_FILES, "real format files"))
 def test_load_image_real_file_errors_typed(shared_dir, file):
     data = (shared_dir / "realdata" / "formats" / file).read_bytes()
 

@@ -58,7 +58,21 @@ def parse_crop(text: str | None) -> tuple[int, int, int, int] | None:
     try:
         values = tuple(int(part) for part in text.split(","))
     except ValueError as error:
-        raise InvalidParameter(text, name="crop", reason="expected x,y,width,height in pixels") from error
+        raise InvalidParameter(text, name="crop", reason="expected x,y,width,height in pixels",
+                               reason_fr="x,y,largeur,hauteur en pixels attendus") from error
     if len(values) != 4:
-        raise InvalidParameter(text, name="crop", reason="expected x,y,width,height in pixels")
+        raise InvalidParameter(text, name="crop", reason="expected x,y,width,height in pixels",
+                               reason_fr="x,y,largeur,hauteur en pixels attendus")
     return values  # type: ignore[return-value]
+
+
+def check_png_suffix(path) -> None:
+    """Reject an output path whose extension is not ``.png``: the output is always a PNG."""
+    from pathlib import Path
+
+    if Path(path).suffix.lower() != ".png":
+        raise InvalidParameter(
+            str(path), name="output",
+            reason="the output is a PNG image: give a file name ending in .png",
+            reason_fr="la sortie est une image PNG : donnez un nom de fichier en .png",
+        )

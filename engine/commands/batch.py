@@ -16,12 +16,12 @@ from engine.errors import SignatureEngineError
 
 HELP = "Process a folder or a list of photos; write the outputs and a JSON or CSV summary."
 
-_IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".heic", ".heif", ".jfif", ".mpo"}
+_SUMMARY_SUFFIXES = (".json", ".csv")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="+", type=Path,
-                        help="image files, or folders (their images with a known extension, sorted)")
+                        help="image files, or folders (every visible file in them, sorted)")
     parser.add_argument("-o", "--output-dir", type=Path, required=True, help="folder for the output PNGs")
     parser.add_argument("--summary", type=Path,
                         help="summary file: .json (result records) or .csv (one row per file)")
@@ -31,11 +31,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def collect_inputs(paths: list[Path]) -> list[Path]:
-    """Expand folders into their image files; keep explicit files as given."""
+    """Expand folders into their files, sorted; keep explicit files as given.
+
+    Every visible regular file of a folder is taken, whatever its name: the
+    format comes from the content, so a file that is not an image is reported
+    as rejected rather than skipped unseen.
+    """
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES))
+            files.extend(sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")))
         else:
             files.append(path)
     return files
@@ -67,35 +72,35 @@ def _write_summary(path: Path, rows: list[dict]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import engine
-    from engine.cli import EXIT_OK, EXIT_REJECTED
+    from backends import get_backend
+    from engine.cli import EXIT_OK, EXIT_REJECTED, EXIT_USAGE
     from engine.params import resolve_params
 
     try:
         options = output_options(args)
         params = resolve_params(args.params)
+        backend = get_backend(args.backend)
     except SignatureEngineError as error:
         print(f"{error.code}: {error.message(args.lang)}", file=sys.stderr)
-        return EXIT_REJECTED
+        return EXIT_USAGE
+    if args.summary and args.summary.suffix.lower() not in _SUMMARY_SUFFIXES:
+        print(f"The summary file must end in .json or .csv, got {args.summary}.", file=sys.stderr)
+        return EXIT_USAGE
 
     files = collect_inputs(args.inputs)
     if not files:
-        print("No input images found (known extensions: " + ", ".join(sorted(_IMAGE_SUFFIXES)) + ").",
-              file=sys.stderr)
+        print("No input files found in " + ", ".join(map(str, args.inputs)) + ".", file=sys.stderr)
         return EXIT_REJECTED
 
     rows: list[dict] = []
     failures: list[tuple[Path, str, str]] = []
     for path in tqdm(files, desc="signatures", unit="file", disable=args.no_progress, file=sys.stderr):
         try:
-            result = engine.process(path, params=params, backend=args.backend, output=options)
+            result = engine.process(path, params=params, backend=backend, output=options)
         except SignatureEngineError as error:
             failures.append((path, error.code, error.message(args.lang)))
             rows.append({"input": str(path), "status": "rejected", "code": error.code,
                          "message": error.message(args.lang)})
-            continue
-        except OSError as error:
-            failures.append((path, "unreadable", str(error)))
-            rows.append({"input": str(path), "status": "rejected", "code": "unreadable", "message": str(error)})
             continue
         output = args.output_dir / f"{path.stem}.png"
         write_atomically(output, result.image_bytes)

@@ -30,7 +30,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     source.add_argument(
         "--readme-photo",
         action="store_true",
-        help="render the README's sample photo to samples/photo/signature_photo.jpg (or --out FILE)",
+        help="render the README's sample photo into the --out FILE (the committed one is samples/photo/signature_photo.jpg)",
     )
     parser.add_argument("--out", type=Path, required=True, help="output folder of the set (or file for --readme-photo)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the whole set; same seed, same bytes (default 0)")

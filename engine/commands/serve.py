@@ -8,7 +8,7 @@ import os
 import secrets
 import sys
 
-HELP = "Run the signature service HTTP API (needs the service extra and SIGNATURE_ENGINE_API_TOKEN)"
+HELP = "Run the signature service HTTP API (needs the service extra and SIGNATURE_ENGINE_API_TOKEN)."
 
 EXIT_OK = 0
 EXIT_USAGE = 2

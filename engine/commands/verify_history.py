@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-HELP = "Check the signature history hash chain; exit 1 naming the first broken event"
+HELP = "Check the signature history hash chain; exit 1 naming the first broken event."
 
 EXIT_INTACT = 0
 EXIT_BROKEN = 1

@@ -80,7 +80,8 @@ class Limits:
         for name in ("max_file_bytes", "max_pixels", "min_side"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise InvalidParameter(value, name=name, reason="must be a positive integer")
+                raise InvalidParameter(value, name=name, reason="must be a positive integer",
+                                       reason_fr="un entier positif est attendu")
 
 
 @dataclass(eq=False)
@@ -333,7 +334,8 @@ class Upload:
             The data is truncated or damaged.
         """
         if max_side is not None and max_side < 1:
-            raise InvalidParameter(max_side, name="max_side", reason="must be a positive integer")
+            raise InvalidParameter(max_side, name="max_side", reason="must be a positive integer",
+                                       reason_fr="un entier positif est attendu")
 
         reduction = self._jpeg_reduction(max_side)
         if reduction == 1:
@@ -379,7 +381,8 @@ class Upload:
         """
         x, y, width, height = (int(value) for value in box)
         if width < 0 or height < 0:
-            raise InvalidParameter(box, name="box", reason="width and height must be >= 0")
+            raise InvalidParameter(box, name="box", reason="width and height must be >= 0",
+                                   reason_fr="largeur et hauteur doivent être positives ou nulles")
 
         pixels = self._full_resolution(gray)
         rows, columns = pixels.shape[:2]

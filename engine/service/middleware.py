@@ -186,12 +186,14 @@ class RequestGuard:
             if not exceeded:
                 raise
         if exceeded and not response_started:
-            await self._reject_too_large(scope, receive, send, headers, received, lang)
+            await self._reject_too_large(scope, receive, send, headers, received, lang, at_least=True)
 
     async def _reject_too_large(
-        self, scope: Scope, receive: Receive, send: Send, headers: Headers, size: int, lang: str
+        self, scope: Scope, receive: Receive, send: Send, headers: Headers, size: int, lang: str,
+        at_least: bool = False,
     ) -> None:
-        error = FileTooLarge(size, limit=self.file_limit_bytes)
+        # A streamed body is cut off at the cap, so only a lower bound of its size is known.
+        error = FileTooLarge(size, limit=self.file_limit_bytes, at_least=at_least)
         log_rejection(scope, headers, error)
         # Connection: close, because the rest of the body is not read.
         await error_response(error, lang, {"Connection": "close"})(scope, receive, send)

@@ -2,7 +2,7 @@
 
 Every database test runs on a fresh SQLite file and, when
 ``SIGNATURE_ENGINE_TEST_POSTGRES_URL`` names a PostgreSQL database
-(``postgresql+psycopg://root@127.0.0.1:5432/test``), again on PostgreSQL in a
+(``postgresql+psycopg://postgres@127.0.0.1:5432/test``), again on PostgreSQL in a
 schema made for the test and dropped after it.
 """
 
@@ -43,7 +43,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     base_url = os.environ.get(POSTGRES_URL_ENV, "").strip()
     if not base_url:
         pytest.skip(
-            f"PostgreSQL tests need {POSTGRES_URL_ENV}, e.g. postgresql+psycopg://root@127.0.0.1:5432/test"
+            f"PostgreSQL tests need {POSTGRES_URL_ENV}, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test"
         )
     schema = f"se_test_{uuid.uuid4().hex[:16]}"
     admin = create_engine(base_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
