@@ -135,10 +135,17 @@ def _validation_error_to_request_error(error: RequestValidationError) -> Invalid
             reason_fr=f"le champ « {field} » est manquant",
             reason_en=f"the field '{field}' is missing",
         )
+    # Range errors carry their bound, so the message can state the allowed values.
+    bounds = first.get("ctx") or {}
+    bound_fr = bound_en = ""
+    if "ge" in bounds:
+        bound_fr, bound_en = f" (au moins {bounds['ge']})", f" (at least {bounds['ge']})"
+    elif "le" in bounds:
+        bound_fr, bound_en = f" (au plus {bounds['le']})", f" (at most {bounds['le']})"
     return InvalidRequest(
         None,
-        reason_fr=f"le champ « {field} » a une valeur invalide",
-        reason_en=f"the field '{field}' has an invalid value",
+        reason_fr=f"le champ « {field} » a une valeur invalide{bound_fr}",
+        reason_en=f"the field '{field}' has an invalid value{bound_en}",
     )
 
 

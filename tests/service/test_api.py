@@ -517,3 +517,9 @@ def test_health_database_down_503(tmp_path):
 
     assert response.status_code == 503
     assert response.json()["code"] == "database_unavailable"
+
+
+def test_events_page_size_out_of_range_states_bound(sqlite_client):
+    response = sqlite_client.get("/v1/accounts/acc-1/events?limit=1000", headers=auth_headers())
+    assert response.status_code == 422
+    assert "au plus" in response.json()["message"]
