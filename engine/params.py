@@ -127,8 +127,9 @@ class Params:
         "Median ink darkness under this gives the low_contrast warning.",
     )
     blurry: float = _param(
-        0.12, "darkness per px @ full", 0.0, 1.0,
-        "Mean edge steepness of the strokes under this gives the blurry warning.",
+        0.2, "darkness per px @ analysis", 0.0, 1.0,
+        "Edge steepness of the strokes (90th percentile of the darkness gradient over "
+        "the median ink darkness) under this gives the blurry warning.",
     )
     low_resolution: int = _param(
         60, "px @ full", 0, 2000,

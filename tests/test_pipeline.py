@@ -260,3 +260,10 @@ def test_quarter_turned_photo_warned_not_turned():
 
 def test_upright_photo_not_warned_rotated():
     assert "rotated_photo" not in engine.process(to_jpeg(draw_signature())).warning_codes
+
+
+def test_defocused_photo_warned_blurry():
+    sharp = draw_signature()
+    blurred = cv2.GaussianBlur(sharp, (0, 0), 4.0)
+    assert "blurry" not in engine.process(to_jpeg(sharp)).warning_codes
+    assert "blurry" in engine.process(to_jpeg(blurred)).warning_codes
