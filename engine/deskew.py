@@ -108,6 +108,10 @@ def estimate_angle(mask: np.ndarray, params: Params, backend: Backend) -> AngleE
     ]
     drop = 1.0 - max(neighbours) / best_score
     confidence = float(np.clip(drop * 5.0, 0.0, 1.0))
+    if abs(best) >= limit - 0.5:
+        # The sharpest profile sits on the edge of the search: the true peak
+        # may lie outside it, so the measure says nothing.
+        confidence = 0.0
 
     # NOTE: only quarter turns are detected. Ink above and below the letters'
     # band did not tell upside-down photos from upright ones with flourishes.
