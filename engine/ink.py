@@ -113,32 +113,43 @@ def estimate_paper(rgb: np.ndarray, params: Params, backend: Backend) -> np.ndar
     return paper
 
 
-def adapt_background_kernel(rgb: np.ndarray, params: Params, backend: Backend) -> Params:
+def adapt_background_kernel(
+    rgb: np.ndarray, params: Params, backend: Backend
+) -> tuple[Params, np.ndarray, np.ndarray]:
     """Shrink the paper kernel to about four stroke widths, within ``[15, background_kernel]``.
 
     A kernel much wider than the strokes lets stains and bleed-through count as
     ink; one narrower than the strokes makes their cores paper. A first pass
     with the full kernel measures the stroke width: twice the 90th percentile
     of the ink pixels' distance to the paper.
+
+    Returns the parameters with the chosen kernel, and the paper estimate and
+    darkness made with it.
     """
     paper = estimate_paper(rgb, params, backend)
     darkness = compute_darkness(rgb, paper)
     high, low = seed_thresholds(darkness, params)
     mask = hysteresis_threshold(darkness, high, low, backend)
     if not mask.any():
-        return params
+        return params, paper, darkness
     distance = backend.distance_transform(mask)
     stroke_width = 2.0 * float(np.percentile(distance[mask > 0], 90))
     kernel = int(np.clip(round(4.0 * stroke_width) | 1, 15, params.background_kernel))
     if kernel == params.background_kernel:
-        return params
-    return dataclasses.replace(params, background_kernel=kernel)
+        return params, paper, darkness
+    params = dataclasses.replace(params, background_kernel=kernel)
+    paper = estimate_paper(rgb, params, backend)
+    return params, paper, compute_darkness(rgb, paper)
 
 
 def compute_darkness(rgb: np.ndarray, paper: np.ndarray) -> np.ndarray:
     """Return the ``(h, w)`` float32 darkness ``max over channels of 1 - rgb / paper``, in [0, 1]."""
-    darkness = 1.0 - rgb.astype(np.float32) / paper
-    darkness = darkness.max(axis=2)
+    ratio = rgb.astype(np.float32)
+    ratio /= paper
+    # The darkest channel has the smallest ratio. A minimum over the three
+    # planes is about 9 times faster than NumPy's reduction over a last axis of 3.
+    darkness = np.minimum(np.minimum(ratio[..., 0], ratio[..., 1]), ratio[..., 2])
+    np.subtract(np.float32(1.0), darkness, out=darkness)
     np.clip(darkness, 0.0, 1.0, out=darkness)
     return darkness
 
@@ -174,7 +185,7 @@ def hysteresis_threshold(
     components = backend.connected_components(weak.view(np.uint8))
     strong = weak & (darkness > high)
     keep = np.zeros(components.count, dtype=bool)
-    keep[np.unique(components.labels[strong])] = True
+    keep[components.labels[strong]] = True
     keep[0] = False
     return (keep[components.labels] * np.uint8(255)).astype(np.uint8)
 
@@ -206,9 +217,7 @@ def detect_ink(
     """
     from engine import layout
 
-    params = adapt_background_kernel(rgb, params, backend)
-    paper = estimate_paper(rgb, params, backend)
-    darkness = compute_darkness(rgb, paper)
+    params, paper, darkness = adapt_background_kernel(rgb, params, backend)
     high, low = seed_thresholds(darkness, params)
 
     allowed = np.full(darkness.shape, 255, dtype=np.uint8)

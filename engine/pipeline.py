@@ -386,9 +386,7 @@ def binarize_image(
             "background_blur": min(50.0, params.background_blur * factor),
         }
     )
-    scaled = adapt_background_kernel(rgb, scaled, backend)
-    paper = estimate_paper(rgb, scaled, backend)
-    darkness = compute_darkness(rgb, paper)
+    scaled, _, darkness = adapt_background_kernel(rgb, scaled, backend)
 
     high, low = seed_thresholds(darkness, scaled)
     mask = hysteresis_threshold(darkness, high, low, backend)

@@ -258,7 +258,9 @@ def encode_png(image: np.ndarray, dpi: int) -> bytes:
     else:
         picture = Image.fromarray(image, "RGBA")
     buffer = io.BytesIO()
-    picture.save(buffer, format="PNG", optimize=True, dpi=(dpi, dpi))
+    # Pillow's optimize=True (zlib level 9, every filter) took 3.5 times as long
+    # as level 6 on a 12 MP photo's output for 3 % fewer bytes.
+    picture.save(buffer, format="PNG", compress_level=6, dpi=(dpi, dpi))
     return buffer.getvalue()
 
 
