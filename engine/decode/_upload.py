@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import simplejpeg
 from PIL import Image, ImageFile, JpegImagePlugin, PngImagePlugin
 
 from engine.decode._colour import srgb_transform, to_display
@@ -137,6 +138,20 @@ def _open_header(data: bytes, format_name: str) -> ImageFile.ImageFile:
     except _DECODER_ERRORS as error:
         logger.debug("%s header rejected: %s", format_name, error)
         raise CorruptImage(format_name) from error
+
+
+# EXIF orientation -> the NumPy view that turns the stored raster upright, the
+# same turn as TRANSPOSE_FOR_ORIENTATION applies to a Pillow image.
+_UPRIGHT = {
+    1: lambda a: a,
+    2: lambda a: a[:, ::-1],
+    3: lambda a: a[::-1, ::-1],
+    4: lambda a: a[::-1],
+    5: lambda a: a.swapaxes(0, 1),
+    6: lambda a: np.rot90(a, -1),
+    7: lambda a: a[::-1, ::-1].swapaxes(0, 1),
+    8: lambda a: np.rot90(a, 1),
+}
 
 
 def _luma_is_luminance(format_name: str, header: ImageFile.ImageFile) -> bool:
@@ -414,6 +429,32 @@ class Upload:
         self._full_pixels[gray] = pixels
         return pixels
 
+    def _decode_jpeg_fast(self, gray: bool, reduction: int) -> np.ndarray:
+        """Decode an sRGB YCbCr JPEG with libjpeg-turbo through simplejpeg.
+
+        It gives the pixels Pillow gives in about a third of the time on a
+        12 MP photo. Only JPEGs whose pixels need no colour conversion take
+        this path, so the ICC, CMYK and greyscale cases stay with Pillow.
+        """
+        width, height = self.stored_size
+        size = {}
+        if reduction > 1:
+            # simplejpeg picks the largest DCT reduction that keeps at least this size.
+            size = {"min_width": max(1, width // reduction), "min_height": max(1, height // reduction)}
+        try:
+            pixels = simplejpeg.decode_jpeg(
+                bytes(self._data), colorspace="GRAY" if gray else "RGB", strict=True, **size
+            )
+        except ValueError as error:
+            logger.debug("JPEG pixel data rejected: %s", error)
+            raise CorruptImage(self.format) from error
+        if gray:
+            pixels = pixels[..., 0]
+        pixels = np.ascontiguousarray(_UPRIGHT[self.orientation](pixels))
+        pixels.setflags(write=False)
+        self._had_alpha = False
+        return pixels
+
     def _header(self) -> ImageFile.ImageFile:
         """Return an opened, not yet loaded image: the one from the checks, then fresh ones."""
         header = self._unused_header
@@ -422,6 +463,9 @@ class Upload:
         return _open_header(self._data, self.format)
 
     def _decode_pixels(self, gray: bool, reduction: int) -> np.ndarray:
+        if self._luma_is_luminance:
+            return self._decode_jpeg_fast(gray, reduction)
+
         image = self._header()
         self._unused_header = None
 
