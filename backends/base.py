@@ -38,6 +38,11 @@ class Components:
     labels: np.ndarray
     stats: np.ndarray
 
+    # NOTE: the numbering of the components is not part of the contract. OpenCV
+    # numbers them in its own scan order; the NumPy and scikit-image backends
+    # in raster order of each component's first pixel. Row 0 of ``stats``
+    # describes the background; its box is meaningless when its area is 0.
+
 
 class Backend(ABC):
     """Interface of an image-processing backend.
@@ -51,17 +56,38 @@ class Backend(ABC):
 
     @abstractmethod
     def rgb_to_gray(self, rgb: np.ndarray) -> np.ndarray:
-        """Convert ``(H, W, 3)`` uint8 sRGB to ``(H, W)`` uint8 luma (ITU-R BT.601 weights)."""
+        """Convert ``(H, W, 3)`` uint8 sRGB to ``(H, W)`` uint8 luma (ITU-R BT.601 weights).
+
+        The weights are 0.299, 0.587 and 0.114 for R, G and B, rounded to the
+        nearest grey level.
+        """
 
     @abstractmethod
     def resize(
         self, image: np.ndarray, size: tuple[int, int], interpolation: Interpolation = "area"
     ) -> np.ndarray:
-        """Resize ``image`` to ``size = (width, height)``, keeping its dtype and channels."""
+        """Resize ``image`` to ``size = (width, height)``, keeping its dtype and channels.
+
+        The sampling grids are OpenCV's. ``"nearest"`` takes input pixel
+        ``floor(x_out * in_width / out_width)`` (likewise for rows).
+        ``"linear"`` and ``"cubic"`` (Keys' kernel, ``a = -0.75``) align pixel
+        centres, ``x_in = (x_out + 0.5) * scale - 0.5``, and replicate the edge
+        pixels. ``"area"`` averages the exact input area under each output pixel
+        when both sides shrink, and otherwise acts like ``"linear"`` but blends
+        two input pixels only across their boundary. Integer results are
+        rounded and saturated. May return ``image`` itself when the size does
+        not change.
+        """
 
     @abstractmethod
     def gaussian_blur(self, image: np.ndarray, sigma: float) -> np.ndarray:
-        """Blur with a Gaussian of standard deviation ``sigma`` pixels; borders are reflected."""
+        """Blur with a Gaussian of standard deviation ``sigma`` pixels; borders are reflected.
+
+        The kernel has ``round(6 * sigma + 1) | 1`` taps for uint8 images and
+        ``round(8 * sigma + 1) | 1`` for float ones. The reflection does not
+        repeat the edge pixel (``dcb|abcd|cba``). Channels are blurred
+        independently.
+        """
 
     @abstractmethod
     def dilate(self, image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -73,15 +99,24 @@ class Backend(ABC):
 
     @abstractmethod
     def erode(self, image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-        """Apply a grey-level minimum filter over a ``size = (width, height)`` rectangle."""
+        """Apply a grey-level minimum filter over a ``size = (width, height)`` rectangle.
+
+        Same window and border rule as :meth:`dilate`: pixels outside the image
+        are ignored, on every channel.
+        """
 
     @abstractmethod
     def connected_components(self, mask: np.ndarray) -> Components:
-        """Label the 8-connected components of the set pixels of ``mask``."""
+        """Label the 8-connected components of the set (nonzero) pixels of a 2-D ``mask``."""
 
     @abstractmethod
     def distance_transform(self, mask: np.ndarray) -> np.ndarray:
-        """Return the Euclidean distance of each set pixel to the nearest unset one, float32."""
+        """Return the exact Euclidean distance of each set pixel to the nearest unset one.
+
+        ``(H, W)`` float32, in pixels; 0 on unset pixels. Pixels outside the
+        image do not count as unset. When no pixel is unset the distances are
+        undefined: ``inf`` or a very large value (OpenCV returns about 1.8e19).
+        """
 
     @abstractmethod
     def otsu_threshold(self, gray: np.ndarray) -> int:
@@ -104,7 +139,10 @@ class Backend(ABC):
         """Rotate ``image`` by ``angle`` degrees counter-clockwise about ``center = (x, y)``.
 
         The output has ``size = (width, height)`` and its centre receives ``center``.
-        Pixels that come from outside the input take ``border_value``.
+        Pixel centres sit at integer coordinates (see :func:`rotation_matrix`).
+        Pixels that come from outside the input take ``border_value`` on every
+        channel, and samples that straddle the input's edge blend the edge
+        pixels with it. ``"area"`` means ``"linear"`` here.
         """
 
     # Derived operations, shared by every backend unless one has a faster path.

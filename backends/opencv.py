@@ -42,11 +42,14 @@ class OpenCVBackend(Backend):
 
     def dilate(self, image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         kernel = cv2.getStructuringElement(cv2.MORPH_RECT, tuple(size))
-        return cv2.dilate(image, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=_lowest(image))
+        # OpenCV's default border for morphology never wins the max (or the min
+        # in erode) on any channel. A scalar borderValue would cover channel 0
+        # only and pull zeros into the other channels near the edges.
+        return cv2.dilate(image, kernel)
 
     def erode(self, image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         kernel = cv2.getStructuringElement(cv2.MORPH_RECT, tuple(size))
-        return cv2.erode(image, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=_highest(image))
+        return cv2.erode(image, kernel)
 
     def connected_components(self, mask: np.ndarray) -> Components:
         count, labels, stats, _ = cv2.connectedComponentsWithStats(
@@ -77,7 +80,8 @@ class OpenCVBackend(Backend):
             tuple(size),
             flags=_INTERPOLATION[interpolation],
             borderMode=cv2.BORDER_CONSTANT,
-            borderValue=border_value,
+            # A bare number would fill channel 0 only; OpenCV takes a 4-channel scalar.
+            borderValue=(float(border_value),) * 4,
         )
 
 
@@ -86,10 +90,3 @@ def _as_mask(mask: np.ndarray) -> np.ndarray:
         return mask
     return mask.astype(np.uint8)
 
-
-def _lowest(image: np.ndarray) -> float:
-    return float(np.iinfo(image.dtype).min) if image.dtype.kind in "ui" else float("-inf")
-
-
-def _highest(image: np.ndarray) -> float:
-    return float(np.iinfo(image.dtype).max) if image.dtype.kind in "ui" else float("inf")
