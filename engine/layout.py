@@ -22,7 +22,7 @@ _SHEET_REDUCTION = 4
 _MIN_EDGE_SHARPNESS = 0.12
 # A grey desk has the paper's hue; only a crisp edge then tells it from a shadow.
 _MIN_DESK_EDGE_SHARPNESS = 0.4
-_LINE_ANGLES = np.arange(-30.0, 30.01, 0.5)
+_LINE_ANGLES = np.arange(-30.0, 30.01, 1.0)
 # Rounds of line search, each at the angle that fits the remaining points best.
 _LINE_ROUNDS = 16
 # Printed-text search compares every pair of pieces; pages beyond this are not searched.
@@ -297,7 +297,7 @@ def _find_lines(
         if remaining.size < 0.5 * min_length:
             break
         # The angle search needs only a sample of the points.
-        step = max(1, remaining.size // 20_000)
+        step = max(1, remaining.size // 6_000)
         sample = remaining[::step]
         found = []
         for angle in _line_angles_by_strength(along[sample], across[sample])[:_ANGLES_TRIED]:
