@@ -633,6 +633,8 @@ def select_signature(
                                 minlength=components.count) / np.maximum(areas, 1)
     faint = mean_darkness <= 1.3 * detection.line_darkness
     leftover = (on_line & (areas < params.min_stroke_area)) | (on_row & flat & faint)
+    # Where two removed lines cross (rules and the margin), a faint knot is left.
+    leftover |= on_line & faint & (areas < 4 * params.min_stroke_area)
     candidates &= ~leftover
     speck &= ~leftover
 

@@ -267,3 +267,7 @@ def test_defocused_photo_warned_blurry():
     blurred = cv2.GaussianBlur(sharp, (0, 0), 4.0)
     assert "blurry" not in engine.process(to_jpeg(sharp)).warning_codes
     assert "blurry" in engine.process(to_jpeg(blurred)).warning_codes
+
+
+def test_params_default_profile_matches_defaults():
+    assert Params.load("default") == Params()
