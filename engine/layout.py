@@ -489,7 +489,9 @@ def _frames(components, stats: np.ndarray, width: int, height: int, backend: Bac
     large = np.flatnonzero((stats[:, 2] >= 0.5 * width) & (stats[:, 3] >= 0.5 * height))
     for label in large[large > 0]:
         x, y, w, h = stats[label, :4]
-        piece = components.labels[y : y + h, x : x + w] == label
+        # A one-pixel margin, so that the hull's edge has paper beyond it even
+        # when the piece fills its whole box.
+        piece = np.pad(components.labels[y : y + h, x : x + w] == label, 1)
         hull = _convex_hull_mask(piece)
         depth = backend.distance_transform(hull.view(np.uint8))
         band = max(2.0, 0.04 * min(w, h))
