@@ -19,9 +19,7 @@ from engine.errors import FileNotReadable, InvalidAdjustment, NoInkFound, NotASi
 from engine.ink import (
     InkDetection,
     adapt_background_kernel,
-    compute_darkness,
     detect_ink,
-    estimate_paper,
     hysteresis_threshold,
     seed_thresholds,
 )
