@@ -226,13 +226,16 @@ class NoInkFound(ProcessingError):
 class NotASignature(ProcessingError):
     code = "not_a_signature"
     message_fr = (
-        "L'image ne semble pas contenir de signature manuscrite ({value}). "
+        "L'image ne semble pas contenir de signature manuscrite ({reason_fr}). "
         "Photographiez votre signature sur une feuille blanche."
     )
     message_en = (
-        "The image does not seem to contain a handwritten signature ({value}). "
+        "The image does not seem to contain a handwritten signature ({reason}). "
         "Please photograph your signature on a white sheet."
     )
+
+    def __init__(self, value: str, *, reason: str, reason_fr: str) -> None:
+        super().__init__(value, reason=reason, reason_fr=reason_fr)
 
 
 class InvalidAdjustment(SignatureEngineError):

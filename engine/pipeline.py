@@ -102,9 +102,11 @@ def _analysis_copy(upload, params: Params, backend: Backend) -> np.ndarray:
 
 def _rejection(detection: InkDetection) -> Exception:
     if detection.text_components >= 30 and detection.stroke_components == 0:
-        return NotASignature("texte imprimé seulement / printed text only")
+        return NotASignature("printed_text", reason="printed text only", reason_fr="texte imprimé seulement")
     if detection.blob_area_fraction > 0.05 and detection.stroke_components == 0:
-        return NotASignature("photo sans écriture / photo without handwriting")
+        return NotASignature(
+            "no_handwriting", reason="a photo with no handwriting", reason_fr="photo sans écriture manuscrite"
+        )
     return NoInkFound()
 
 

@@ -271,3 +271,16 @@ def test_defocused_photo_warned_blurry():
 
 def test_params_default_profile_matches_defaults():
     assert Params.load("default") == Params()
+
+
+def test_printed_page_rejected_not_a_signature():
+    from engine.errors import NotASignature
+
+    page = np.full((1200, 900, 3), 240, dtype=np.uint8)
+    for row in range(60, 1150, 28):
+        cv2.putText(page, "Lorem ipsum dolor sit amet, consectetur", (40, row),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.7, (20, 20, 20), 2, cv2.LINE_AA)
+    with pytest.raises(NotASignature) as caught:
+        engine.process(to_jpeg(page))
+    assert "imprimé" in caught.value.message("fr")
+    assert "printed" in caught.value.message("en")
