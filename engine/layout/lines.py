@@ -235,7 +235,10 @@ def remove_lines(
                 )
             if not remove_line:
                 continue
-            remove = points[~is_crossing]
+            # Ink lying along the line (an underline drawn on a rule) is much
+            # darker than the rule itself and stays.
+            on_top = darkness[ys[points], xs[points]] > max(1.5 * value, value + 0.15)
+            remove = points[~is_crossing & ~on_top]
             lines_mask[ys[remove], xs[remove]] = 255
             band_mask[ys[points], xs[points]] = 255
             removed += 1
