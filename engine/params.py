@@ -193,8 +193,8 @@ class Params:
         try:
             values = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-            raise InvalidParameter(str(path), name="profile", reason=f"invalid TOML: {error}",
-                                   reason_fr=f"TOML invalide : {error}") from error
+            raise InvalidParameter(str(path), name="profile", reason=f"a profile is a TOML file, and this one is invalid: {error}",
+                                   reason_fr=f"un profil est un fichier TOML, et celui-ci est invalide (détail : {error})") from error
         values.setdefault("name", path.stem)
         return cls.from_dict(values)
 

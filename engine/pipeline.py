@@ -176,7 +176,9 @@ def _quality_warnings(
         warnings.append(quality.make_warning("signature_cut_off"))
     if full_box.height < params.low_resolution or full_box.width < 2 * params.low_resolution:
         warnings.append(quality.make_warning("low_resolution"))
-    if detection.ruled_lines >= 2 or detection.grid_lines >= 2:
+    # On a printed page, underlines and the page's own lines are not ruled paper.
+    printed_page = detection.text_components >= 30
+    if (detection.ruled_lines >= 2 or detection.grid_lines >= 2) and not printed_page:
         warnings.append(quality.make_warning("lined_paper"))
     if sideways and orientation == 1:
         warnings.append(quality.make_warning("rotated_photo"))

@@ -124,3 +124,10 @@ def test_cli_batch_summary_suffix_checked(tmp_path):
                         str(tmp_path / "summary.txt"), "--no-progress")
     assert completed.returncode == 2
     assert not (tmp_path / "summary.txt").exists()
+
+
+def test_cli_output_folder_must_exist(tmp_path):
+    target = tmp_path / "missing" / "signature.png"
+    completed = run_cli("process", str(SAMPLE), "-o", str(target))
+    assert completed.returncode == 2
+    assert not (tmp_path / "missing").exists()

@@ -67,9 +67,15 @@ def parse_crop(text: str | None) -> tuple[int, int, int, int] | None:
 
 
 def check_png_suffix(path) -> None:
-    """Reject an output path whose extension is not ``.png``: the output is always a PNG."""
+    """Reject an output path in a missing folder, or whose extension is not ``.png``: the output is always a PNG."""
     from pathlib import Path
 
+    if not Path(path).parent.is_dir():
+        raise InvalidParameter(
+            str(path), name="output",
+            reason="the output folder does not exist: create it first",
+            reason_fr="le dossier de sortie n'existe pas : créez-le d'abord",
+        )
     if Path(path).suffix.lower() != ".png":
         raise InvalidParameter(
             str(path), name="output",

@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from engine.commands._options import add_engine_options, add_output_options, output_options
 from engine.commands.process import write_atomically
-from engine.errors import SignatureEngineError
+from engine.errors import InvalidParameter, SignatureEngineError
 
 HELP = "Process a folder or a list of photos; write the outputs and a JSON or CSV summary."
 
@@ -84,7 +84,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"{error.code}: {error.message(args.lang)}", file=sys.stderr)
         return EXIT_USAGE
     if args.summary and args.summary.suffix.lower() not in _SUMMARY_SUFFIXES:
-        print(f"The summary file must end in .json or .csv, got {args.summary}.", file=sys.stderr)
+        error = InvalidParameter(
+            str(args.summary), name="summary",
+            reason="the summary file must end in .json or .csv",
+            reason_fr="le fichier de synthèse doit se terminer par .json ou .csv",
+        )
+        print(f"{error.code}: {error.message(args.lang)}", file=sys.stderr)
         return EXIT_USAGE
 
     files = collect_inputs(args.inputs)
