@@ -144,11 +144,15 @@ def adapt_background_kernel(
 
 def compute_darkness(rgb: np.ndarray, paper: np.ndarray) -> np.ndarray:
     """Return the ``(h, w)`` float32 darkness ``max over channels of 1 - rgb / paper``, in [0, 1]."""
-    ratio = rgb.astype(np.float32)
-    ratio /= paper
-    # The darkest channel has the smallest ratio. A minimum over the three
+    # The darkest channel has the smallest ratio. Working one plane at a time
+    # holds two float32 planes instead of two 3-channel arrays, and a minimum of
     # planes is about 9 times faster than NumPy's reduction over a last axis of 3.
-    darkness = np.minimum(np.minimum(ratio[..., 0], ratio[..., 1]), ratio[..., 2])
+    darkness = rgb[..., 0].astype(np.float32)
+    darkness /= paper[..., 0]
+    for channel in (1, 2):
+        ratio = rgb[..., channel].astype(np.float32)
+        ratio /= paper[..., channel]
+        np.minimum(darkness, ratio, out=darkness)
     np.subtract(np.float32(1.0), darkness, out=darkness)
     np.clip(darkness, 0.0, 1.0, out=darkness)
     return darkness
