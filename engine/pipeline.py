@@ -146,7 +146,6 @@ def _quality_warnings(
     detection: InkDetection,
     analysis_shape: tuple[int, int],
     full_box: Box,
-    scale: float,
     sideways: bool,
     orientation: int,
     params: Params,
@@ -160,9 +159,9 @@ def _quality_warnings(
     # Edge steepness on the analysis image: darkness change per pixel at the
     # strokes' edges, relative to the strokes' own darkness.
     if ink_darkness.size:
-        gy, gx = np.gradient(detection.darkness)
         x, y, w, h = detection.box
-        steep = np.hypot(gx, gy)[y : y + h, x : x + w]
+        gy, gx = np.gradient(detection.darkness[y : y + h, x : x + w])
+        steep = np.hypot(gx, gy)
         near = ink[y : y + h, x : x + w]
         edge = float(np.percentile(steep[near], 90)) / max(float(np.median(ink_darkness)), 1e-3)
         detection.notes["edge_steepness"] = edge
@@ -316,7 +315,7 @@ def process(
     ink_mask = mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
     warnings = _quality_warnings(
-        detection, analysis.shape[:2], crop_box, scale, estimate.sideways, upload.orientation, params
+        detection, analysis.shape[:2], crop_box, estimate.sideways, upload.orientation, params
     )
     logger.info(
         "processed %s %dx%d: box %s, angle %.2f (estimated %.2f, confidence %.2f), warnings %s",
