@@ -77,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
         backend = get_backend(args.backend)
     except SignatureEngineError as error:
         report_error(error, args)
-        return EXIT_USAGE
+        # A chosen backend that is not installed is a set-up problem, not a typo.
+        return EXIT_INTERNAL if error.http_status >= 500 else EXIT_USAGE
 
     try:
         result = engine.process(
