@@ -145,7 +145,7 @@ def adapt_background_kernel(
 def compute_darkness(rgb: np.ndarray, paper: np.ndarray) -> np.ndarray:
     """Return the ``(h, w)`` float32 darkness ``max over channels of 1 - rgb / paper``, in [0, 1]."""
     # The darkest channel has the smallest ratio. Working one plane at a time
-    # holds two float32 planes instead of two 3-channel arrays, and a minimum of
+    # keeps two float32 planes instead of two 3-channel arrays, and a minimum of
     # planes is about 9 times faster than NumPy's reduction over a last axis of 3.
     darkness = rgb[..., 0].astype(np.float32)
     darkness /= paper[..., 0]

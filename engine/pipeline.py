@@ -302,7 +302,7 @@ def process(
         ink_rgb = tuple(int(v) for v in np.median(region_rgb[mask], axis=0))
 
     with timer.step("render"):
-        stroke = Stroke(alpha=alpha, mask=mask, origin=(box.x, box.y))
+        stroke = Stroke(alpha=alpha, origin=(box.x, box.y))
         stroke = trim(rotate_stroke(stroke, angle, backend))
         image = center_on_canvas(stroke, resolve_ink_color(output.ink_color, ink_rgb), output, backend)
         image_bytes = encode_png(image, output.dpi)

@@ -91,13 +91,12 @@ def _parse_hex(value: str) -> tuple[int, int, int] | None:
 class Stroke:
     """The signature's strokes at full resolution.
 
-    ``alpha`` is ``(H, W)`` uint8 coverage (255 is solid ink) and ``mask`` the
-    ``(H, W)`` bool binarisation; ``origin`` is the ``(x, y)`` of their top-left
-    pixel in upright input coordinates (before any rotation).
+    ``alpha`` is ``(H, W)`` uint8 coverage (255 is solid ink). ``origin`` is the
+    ``(x, y)`` of its top-left pixel in upright input coordinates, before any
+    rotation. The bitonal output thresholds ``alpha``, so no separate mask is kept.
     """
 
     alpha: np.ndarray
-    mask: np.ndarray
     origin: tuple[int, int]
 
 
@@ -189,9 +188,7 @@ def rotate_stroke(stroke: Stroke, angle: float, backend: Backend) -> Stroke:
     new_height = int(math.ceil(abs(width * math.sin(theta)) + abs(height * math.cos(theta))))
     centre = ((width - 1) / 2.0, (height - 1) / 2.0)
     alpha = backend.rotate(stroke.alpha, angle, centre, (new_width, new_height), "linear", 0.0)
-    mask = backend.rotate(stroke.mask.view(np.uint8) * np.uint8(255), angle, centre,
-                          (new_width, new_height), "linear", 0.0) >= 128
-    return Stroke(alpha=alpha, mask=mask, origin=stroke.origin)
+    return Stroke(alpha=alpha, origin=stroke.origin)
 
 
 def trim(stroke: Stroke) -> Stroke:
@@ -203,7 +200,6 @@ def trim(stroke: Stroke) -> Stroke:
     y1, y2, x1, x2 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     return Stroke(
         alpha=stroke.alpha[y1:y2, x1:x2],
-        mask=stroke.mask[y1:y2, x1:x2],
         origin=(stroke.origin[0] + int(x1), stroke.origin[1] + int(y1)),
     )
 

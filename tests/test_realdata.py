@@ -10,6 +10,7 @@ from PIL import Image
 
 import engine
 from engine.errors import SignatureEngineError
+from engine.evaluation.metrics import f_measure
 from engine.pipeline import binarize_image
 
 REALDATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "realdata"
@@ -62,11 +63,6 @@ def test_real_photo_bmp_rejected_as_unsupported():
     assert caught.value.code == "unsupported_format"
 
 
-def _f_measure(predicted: np.ndarray, truth: np.ndarray) -> float:
-    true_positive = float((predicted & truth).sum())
-    return 2 * true_positive / max(1.0, float(predicted.sum() + truth.sum()))
-
-
 @pytest.mark.skipif(not PAIRS, reason=f"binarisation pairs not found under {REALDATA}")
 def test_binarization_f_measure_above_floor():
     scores = []
@@ -74,5 +70,5 @@ def test_binarization_f_measure_above_floor():
         image_path = truth_path.with_name(truth_path.name.replace("_gt", ""))
         rgb = np.asarray(Image.open(image_path).convert("RGB"))
         truth = np.asarray(Image.open(truth_path).convert("L")) < 128
-        scores.append(_f_measure(binarize_image(rgb), truth))
+        scores.append(f_measure(binarize_image(rgb), truth) / 100.0)
     assert float(np.mean(scores)) >= BINARIZATION_FLOOR

@@ -21,7 +21,7 @@ _ANGLES_TRIED = 6
 
 def _line_angles_by_strength(along: np.ndarray, across: np.ndarray) -> list[float]:
     # Project the points across the lines at each candidate angle; the angles
-    # whose fullest one-pixel band holds the most points come first.
+    # whose fullest one-pixel band contains the most points come first.
     peaks = []
     for angle in _LINE_ANGLES:
         theta = math.radians(angle)
@@ -174,7 +174,7 @@ def remove_lines(
         # its band, but only in part of it.
         return float(np.percentile(darkness[ys[points], xs[points]], 25))
 
-    # Horizontal lines first; the vertical search then sees none of their points,
+    # Horizontal lines first. Their points are left out of the vertical search,
     # so the crossings of rules and margin are not mistaken for strokes.
     in_any_line = np.zeros(ys.size, dtype=bool)
     found: dict[str, list[tuple[np.ndarray, np.ndarray, bool]]] = {}

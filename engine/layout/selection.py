@@ -1,4 +1,4 @@
-"""Which ink is the signature: blobs, specks, frames, printed text, and the strokes' cluster."""
+"""Selection of the signature's ink among blobs, specks, frames, printed text and stroke clusters."""
 
 from __future__ import annotations
 
